@@ -1,0 +1,2 @@
+/** JMH benchmarks; see bench/README.md. */
+package io.github.contextr2dbc.bench;
