@@ -1,0 +1,556 @@
+package io.github.contextr2dbc;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+import io.r2dbc.pool.ConnectionPoolConfiguration;
+import io.r2dbc.pool.PoolMetrics;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactories;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryMetadata;
+import io.r2dbc.spi.ConnectionFactoryOptions;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A handle for one logical database: its name, how to connect to its current host, the pool options,
+ * and the options of its sessions.
+ *
+ * <p>Nothing is created when the handle is built: the pool is created on the first acquisition, once,
+ * however many callers race for it. The handle's identity keys its session in a unit of work, so one
+ * handle per database is shared by the whole application (a Spring bean, a static field).
+ *
+ * <p>{@link #changeHost(String)} switches the host at run time: new connections come from a new pool at
+ * once, while connections already taken from the old pool finish their work and are returned to it, and
+ * the old pool is disposed after the last one. {@link #close()} disposes the pool the same way.
+ *
+ * <pre>{@code
+ * Database main = Database.builder("main")
+ *         .url("r2dbc:postgresql://app@db1.internal:5432/shop")
+ *         .maxSize(20)
+ *         .build();
+ * }</pre>
+ */
+public final class Database {
+
+    private static final AtomicLong SEQUENCE = new AtomicLong();
+
+    private final long order = SEQUENCE.incrementAndGet();
+
+    private final String name;
+
+    private final Function<String, ConnectionFactory> connectionFactoryCreator;
+
+    private final boolean hostSwitchable;
+
+    private final int initialSize;
+
+    private final int maxSize;
+
+    private final Duration acquireTimeout;
+
+    private final Duration maxIdleTime;
+
+    private final Duration maxLifeTime;
+
+    @Nullable
+    private final String validationQuery;
+
+    @Nullable
+    private final Function<? super Database, ? extends Mono<Void>> beforeSession;
+
+    private final SessionOptions sessionOptions;
+
+    private final OutsideUnitOfWork outsideUnitOfWork;
+
+    private final AtomicLong acquisitions = new AtomicLong();
+
+    private final AtomicInteger inUse = new AtomicInteger();
+
+    private final AtomicReference<PoolGeneration> generation;
+
+    private final SessionConnectionFactory sessionConnectionFactory;
+
+    private volatile boolean closed;
+
+    private Database(Builder builder) {
+        this.name = builder.name;
+        this.connectionFactoryCreator = builder.connectionFactoryCreator;
+        this.hostSwitchable = builder.hostSwitchable;
+        this.initialSize = builder.initialSize;
+        this.maxSize = builder.maxSize;
+        this.acquireTimeout = builder.acquireTimeout;
+        this.maxIdleTime = builder.maxIdleTime;
+        this.maxLifeTime = builder.maxLifeTime;
+        this.validationQuery = builder.validationQuery;
+        this.beforeSession = builder.beforeSession;
+        this.sessionOptions = builder.sessionOptions;
+        this.outsideUnitOfWork = builder.outsideUnitOfWork;
+        this.generation = new AtomicReference<>(new PoolGeneration(this, builder.host));
+        this.sessionConnectionFactory = new SessionConnectionFactory(this);
+    }
+
+    /**
+     * A builder for a database called {@code name} (used in logs, metrics and error messages).
+     *
+     * @throws IllegalArgumentException if {@code name} is null or blank
+     */
+    public static Builder builder(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("A database needs a non-blank name, e.g. \"main\"");
+        }
+        return new Builder(name);
+    }
+
+    /** The database's name. */
+    public String name() {
+        return this.name;
+    }
+
+    /** The host new connections go to (for a {@link Builder#url(String) URL}: {@code host:port}). */
+    public String host() {
+        return this.generation.get().host();
+    }
+
+    /** The options sessions of this database start with. */
+    public SessionOptions sessionOptions() {
+        return this.sessionOptions;
+    }
+
+    /**
+     * A {@link ConnectionFactory} whose connections are the current unit of work's session for this
+     * database: any R2DBC client built on it (Spring's {@code DatabaseClient}, Spring Data R2DBC, plain
+     * SPI code) runs its statements in that session, on its connection, in its transaction. Creating a
+     * connection opens nothing; closing it leaves the session open (the unit of work finishes it).
+     * Outside a unit of work it fails with {@link NoUnitOfWorkException}, or hands out plain pooled
+     * connections in auto-commit mode if the database was built with
+     * {@link OutsideUnitOfWork#AUTOCOMMIT}.
+     */
+    public ConnectionFactory connectionFactory() {
+        return this.sessionConnectionFactory;
+    }
+
+    /**
+     * Switches new connections to {@code host}. Connections in use finish on the old host and go back to
+     * the old pool, which is disposed when the last one is back. Nothing happens if the host is the same.
+     *
+     * @return a cold {@link Mono}: complete once switched (and the old pool disposed, if it was idle);
+     * error: {@link IllegalArgumentException} for a blank host, {@link IllegalStateException} if the
+     * database was built from a fixed {@link ConnectionFactory} or is closed; cancel: the switch, once
+     * started, still completes
+     */
+    public Mono<Void> changeHost(String host) {
+        return Mono.defer(() -> {
+            if (host == null || host.isBlank()) {
+                return Mono.error(new IllegalArgumentException("changeHost needs a host, e.g. \"db2.internal:5432\""));
+            }
+            if (!this.hostSwitchable) {
+                return Mono.error(new IllegalStateException("Database '" + this.name + "' was built from a fixed "
+                        + "ConnectionFactory and cannot change host: build it with url(...) or "
+                        + "connectionFactory(host -> ...) instead"));
+            }
+            if (this.closed) {
+                return Mono.error(closedError());
+            }
+            for (;;) {
+                PoolGeneration current = this.generation.get();
+                if (current.host().equals(host)) {
+                    return Mono.empty();
+                }
+                PoolGeneration next = new PoolGeneration(this, host);
+                if (this.generation.compareAndSet(current, next)) {
+                    return Uncancellable.run("Retiring the pool of " + this.name + " at " + current.host(),
+                            current.retire());
+                }
+            }
+        });
+    }
+
+    /**
+     * Closes the database: no new connection is handed out, and the pool is disposed once every
+     * connection in use is back (at once if none is). Calling it again does nothing.
+     *
+     * @return a cold {@link Mono}: complete once closed (the pool disposed, if it was idle); error: the
+     * pool failed to dispose; cancel: the close, once started, still completes
+     */
+    public Mono<Void> close() {
+        return Mono.defer(() -> {
+            if (this.closed) {
+                return Mono.empty();
+            }
+            this.closed = true;
+            return Uncancellable.run("Closing database " + this.name, this.generation.get().retire());
+        });
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return this.closed;
+    }
+
+    /** The current pool's metrics; empty until the pool is first used. */
+    public Optional<PoolMetrics> poolMetrics() {
+        return this.generation.get().metrics();
+    }
+
+    /** How many connections sessions of this database have acquired from its pools since it was built. */
+    public long acquisitions() {
+        return this.acquisitions.get();
+    }
+
+    /**
+     * How many connections sessions hold (or are acquiring) now, from the current pool and from pools
+     * retired by {@link #changeHost(String)} that still have connections out.
+     */
+    public int connectionsInUse() {
+        return this.inUse.get();
+    }
+
+    /**
+     * A session outside any unit of work (for background work), which the caller manages: it opens
+     * nothing until its first statement, and the caller must {@link DbSession#commit() commit} or
+     * {@link DbSession#rollback() roll back} and {@link DbSession#close() close} it, or the connection
+     * stays acquired. Prefer {@link #inSession(Function)}, which does that for you.
+     */
+    public DbSession newSession() {
+        return new ContextSession(this);
+    }
+
+    /**
+     * Runs {@code work} with a new session outside any unit of work (it is not visible to
+     * {@link UnitOfWork#dbSession(Database)}).
+     *
+     * @return a cold {@link Flux} of {@code work}'s elements: complete commits the session's transaction
+     * and then completes (a failed commit is the error); error rolls back and passes the error on (a
+     * failed rollback is added to it as suppressed); cancel rolls back. The connection is released on
+     * every path.
+     */
+    public <T> Flux<T> inSession(Function<? super DbSession, ? extends Publisher<T>> work) {
+        // the commit is part of the main sequence, so that its error reaches the subscriber unchanged
+        return Flux.usingWhen(
+                Mono.fromSupplier(() -> new ContextSession(this)),
+                session -> Flux.<T>from(work.apply(session))
+                        .concatWith(Mono.defer(() -> session.finish(true, true)).then(Mono.empty())),
+                session -> Mono.empty(),
+                (session, error) -> session.finish(false, true).then().onErrorResume(failure -> {
+                    if (failure != error) {
+                        error.addSuppressed(failure);
+                    }
+                    return Mono.empty();
+                }),
+                session -> session.finish(false, true));
+    }
+
+    @Override
+    public String toString() {
+        return "Database{" + this.name + " @ " + host() + "}";
+    }
+
+    // ---- package-private: used by sessions and pools ----
+
+    /** A fixed order across databases: the order in which they were built. */
+    long order() {
+        return this.order;
+    }
+
+    AtomicLong acquisitionCounter() {
+        return this.acquisitions;
+    }
+
+    AtomicInteger inUseCounter() {
+        return this.inUse;
+    }
+
+    OutsideUnitOfWork outsideUnitOfWork() {
+        return this.outsideUnitOfWork;
+    }
+
+    /**
+     * A connection for a session, from the current pool, after the {@code beforeSession} hook.
+     *
+     * @return a {@link Mono} of the connection and the generation it must be given back to
+     */
+    Mono<Lease> lease() {
+        Mono<Lease> acquire = Mono.defer(this::acquireFromCurrent);
+        return this.beforeSession == null ? acquire : Mono.defer(() -> this.beforeSession.apply(this)).then(acquire);
+    }
+
+    private Mono<Lease> acquireFromCurrent() {
+        if (this.closed) {
+            return Mono.error(closedError());
+        }
+        for (;;) {
+            PoolGeneration current = this.generation.get();
+            if (current.enter()) {
+                // the entry is kept by the lease on success, and given back on error or cancel
+                return Mono.usingWhen(
+                        Mono.just(current),
+                        entered -> entered.acquire().map(connection -> new Lease(connection, entered)),
+                        entered -> Mono.empty(),
+                        (entered, error) -> entered.leave(),
+                        PoolGeneration::leave);
+            }
+            // that generation was disposed between get() and enter(): a newer one is current now
+        }
+    }
+
+    ConnectionFactoryMetadata connectionFactoryMetadata() {
+        return this.connectionFactoryCreator.apply(host()).getMetadata();
+    }
+
+    ConnectionPoolConfiguration poolConfiguration(String host) {
+        ConnectionPoolConfiguration.Builder builder = ConnectionPoolConfiguration
+                .builder(this.connectionFactoryCreator.apply(host))
+                .name("context-r2dbc-" + this.name)
+                .initialSize(this.initialSize)
+                .maxSize(this.maxSize)
+                .maxAcquireTime(this.acquireTimeout)
+                .maxIdleTime(this.maxIdleTime)
+                .maxLifeTime(this.maxLifeTime);
+        if (this.validationQuery != null) {
+            builder.validationQuery(this.validationQuery);
+        }
+        return builder.build();
+    }
+
+    private IllegalStateException closedError() {
+        return new IllegalStateException("Database '" + this.name + "' is closed: no new connections are handed "
+                + "out. Build a new Database, or stop using this one after close()");
+    }
+
+    /** A pooled connection and the pool generation it goes back to. */
+    static final class Lease {
+
+        final Connection connection;
+
+        final PoolGeneration generation;
+
+        Lease(Connection connection, PoolGeneration generation) {
+            this.connection = connection;
+            this.generation = generation;
+        }
+
+        /** Gives the connection back; counts the user out even if closing fails. */
+        Mono<Void> release() {
+            return Mono.from(this.connection.close())
+                    .onErrorResume(error -> this.generation.leave().then(Mono.error(error)))
+                    .then(this.generation.leave());
+        }
+    }
+
+    /**
+     * Builds a {@link Database}. Set where to connect ({@link #url(String)} or one of the
+     * {@code connectionFactory} methods); everything else has a documented default.
+     */
+    public static final class Builder {
+
+        private final String name;
+
+        @Nullable
+        private Function<String, ConnectionFactory> connectionFactoryCreator;
+
+        @Nullable
+        private String host;
+
+        private boolean hostSwitchable;
+
+        private int initialSize = 0;
+
+        private int maxSize = 10;
+
+        private Duration acquireTimeout = Duration.ofSeconds(10);
+
+        private Duration maxIdleTime = Duration.ofMinutes(30);
+
+        private Duration maxLifeTime = Duration.ofMinutes(30);
+
+        @Nullable
+        private String validationQuery;
+
+        @Nullable
+        private Function<? super Database, ? extends Mono<Void>> beforeSession;
+
+        private SessionOptions sessionOptions = SessionOptions.DEFAULTS;
+
+        private OutsideUnitOfWork outsideUnitOfWork = OutsideUnitOfWork.FAIL;
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        /**
+         * Connects with an R2DBC URL, e.g. {@code r2dbc:postgresql://user:secret@db1:5432/shop}; the
+         * driver is found on the class path. {@link Database#changeHost(String)} then takes
+         * {@code host} or {@code host:port} and keeps every other part of the URL.
+         *
+         * @throws IllegalArgumentException if the URL cannot be parsed or names no host
+         */
+        public Builder url(String url) {
+            ConnectionFactoryOptions options;
+            try {
+                options = ConnectionFactoryOptions.parse(Objects.requireNonNull(url, "url"));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("Not an R2DBC URL: expected r2dbc:DRIVER://[user[:password]@]host"
+                        + "[:port]/database, e.g. r2dbc:postgresql://app@localhost:5432/shop", e);
+            }
+            Object host = options.getValue(ConnectionFactoryOptions.HOST);
+            if (host == null) {
+                throw new IllegalArgumentException("The R2DBC URL names no host; add one, e.g. "
+                        + "r2dbc:postgresql://app@localhost:5432/shop");
+            }
+            Object port = options.getValue(ConnectionFactoryOptions.PORT);
+            this.host = port == null ? host.toString() : host + ":" + port;
+            this.connectionFactoryCreator = target -> ConnectionFactories.get(withHost(options, target));
+            this.hostSwitchable = true;
+            return this;
+        }
+
+        /**
+         * Connects through {@code creator}, which makes a {@link ConnectionFactory} for a host; starts on
+         * {@code host}. {@link Database#changeHost(String)} calls the creator again with the new host.
+         * The creator must not block (it runs when a pool is first needed).
+         */
+        public Builder connectionFactory(String host, Function<String, ConnectionFactory> creator) {
+            if (host == null || host.isBlank()) {
+                throw new IllegalArgumentException("connectionFactory(host, creator) needs the initial host");
+            }
+            this.host = host;
+            this.connectionFactoryCreator = Objects.requireNonNull(creator, "creator");
+            this.hostSwitchable = true;
+            return this;
+        }
+
+        /**
+         * Connects through a fixed, unpooled {@link ConnectionFactory} (the database pools it). Such a
+         * database cannot {@link Database#changeHost(String) change host}.
+         */
+        public Builder connectionFactory(ConnectionFactory connectionFactory) {
+            Objects.requireNonNull(connectionFactory, "connectionFactory");
+            this.host = connectionFactory.getMetadata().getName();
+            this.connectionFactoryCreator = ignored -> connectionFactory;
+            this.hostSwitchable = false;
+            return this;
+        }
+
+        /** Connections the pool opens when it is created. Default: 0 (nothing opens before first use). */
+        public Builder initialSize(int initialSize) {
+            if (initialSize < 0) {
+                throw new IllegalArgumentException("initialSize must be 0 or more (got " + initialSize + ")");
+            }
+            this.initialSize = initialSize;
+            return this;
+        }
+
+        /** The most connections the pool holds. Default: 10. */
+        public Builder maxSize(int maxSize) {
+            if (maxSize < 1) {
+                throw new IllegalArgumentException("maxSize must be at least 1 (got " + maxSize + ")");
+            }
+            this.maxSize = maxSize;
+            return this;
+        }
+
+        /**
+         * The longest a session waits for a connection before its statement fails. Default: 10 seconds.
+         */
+        public Builder acquireTimeout(Duration acquireTimeout) {
+            this.acquireTimeout = positive("acquireTimeout", acquireTimeout);
+            return this;
+        }
+
+        /** How long an idle connection stays in the pool. Default: 30 minutes. */
+        public Builder maxIdleTime(Duration maxIdleTime) {
+            this.maxIdleTime = positive("maxIdleTime", maxIdleTime);
+            return this;
+        }
+
+        /**
+         * The longest a connection lives before the pool replaces it (it is never cut while in use).
+         * Default: 30 minutes.
+         */
+        public Builder maxLifeTime(Duration maxLifeTime) {
+            this.maxLifeTime = positive("maxLifeTime", maxLifeTime);
+            return this;
+        }
+
+        /**
+         * A query the pool runs to validate a connection before handing it out. Default: {@code null}: the
+         * driver's local check (is the socket open), no round trip; {@code maxLifeTime} and idle eviction
+         * keep the pool fresh.
+         */
+        public Builder validationQuery(@Nullable String validationQuery) {
+            this.validationQuery = validationQuery;
+            return this;
+        }
+
+        /**
+         * Work to run before each session acquires its connection, e.g. finding out which host is the
+         * primary now and calling {@link Database#changeHost(String)}. Its error fails the statement that
+         * needed the connection. Default: none.
+         */
+        public Builder beforeSession(@Nullable Function<? super Database, ? extends Mono<Void>> beforeSession) {
+            this.beforeSession = beforeSession;
+            return this;
+        }
+
+        /** The options every session of this database starts with. Default: {@link SessionOptions#DEFAULTS}. */
+        public Builder sessionOptions(SessionOptions sessionOptions) {
+            this.sessionOptions = Objects.requireNonNull(sessionOptions, "sessionOptions");
+            return this;
+        }
+
+        /**
+         * What {@link Database#connectionFactory()} does outside a unit of work. Default:
+         * {@link OutsideUnitOfWork#FAIL}.
+         */
+        public Builder outsideUnitOfWork(OutsideUnitOfWork outsideUnitOfWork) {
+            this.outsideUnitOfWork = Objects.requireNonNull(outsideUnitOfWork, "outsideUnitOfWork");
+            return this;
+        }
+
+        /**
+         * The database. Nothing connects yet.
+         *
+         * @throws IllegalStateException if no connection was configured
+         */
+        public Database build() {
+            if (this.connectionFactoryCreator == null || this.host == null) {
+                throw new IllegalStateException("Database '" + this.name + "' has nowhere to connect: call url(...) "
+                        + "or connectionFactory(...) on its builder");
+            }
+            return new Database(this);
+        }
+
+        private static Duration positive(String name, Duration value) {
+            if (value == null || value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be a positive duration (got " + value + ")");
+            }
+            return value;
+        }
+
+        private static ConnectionFactoryOptions withHost(ConnectionFactoryOptions options, String target) {
+            ConnectionFactoryOptions.Builder builder = options.mutate();
+            int colon = target.lastIndexOf(':');
+            boolean bracketedIpv6 = target.startsWith("[");
+            if (colon > 0 && (!bracketedIpv6 || target.lastIndexOf(']') < colon)) {
+                builder.option(ConnectionFactoryOptions.HOST, target.substring(0, colon));
+                try {
+                    builder.option(ConnectionFactoryOptions.PORT, Integer.parseInt(target.substring(colon + 1)));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("Not a host:port: " + target, e);
+                }
+            } else {
+                builder.option(ConnectionFactoryOptions.HOST, target);
+            }
+            return builder.build();
+        }
+    }
+}

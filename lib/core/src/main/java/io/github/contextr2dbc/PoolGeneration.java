@@ -1,0 +1,137 @@
+package io.github.contextr2dbc;
+
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.PoolMetrics;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import reactor.core.publisher.Mono;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The pool of one host of a {@link Database}, created on first use.
+ *
+ * <p>When the database switches host, the generation is retired: it serves no new acquisitions, and
+ * its pool is disposed once the last connection taken from it (or still being acquired from it) has
+ * come back. {@code users} counts those connections; {@code -1} means disposed.
+ */
+final class PoolGeneration {
+
+    private final Database database;
+
+    private final String host;
+
+    private final AtomicInteger users = new AtomicInteger();
+
+
+    private volatile boolean retired;
+
+    @Nullable
+    private volatile ConnectionPool pool;
+
+    PoolGeneration(Database database, String host) {
+        this.database = database;
+        this.host = host;
+    }
+
+    String host() {
+        return this.host;
+    }
+
+    /**
+     * Counts one more user, unless the generation is already disposed.
+     *
+     * @return whether the caller may acquire from this generation (and must {@link #leave()} later)
+     */
+    boolean enter() {
+        for (;;) {
+            int users = this.users.get();
+            if (users < 0) {
+                return false;
+            }
+            if (this.users.compareAndSet(users, users + 1)) {
+                this.database.inUseCounter().incrementAndGet();
+                return true;
+            }
+        }
+    }
+
+    /**
+     * A connection from this generation's pool, for a caller that has {@link #enter() entered}.
+     *
+     * @return a {@link Mono} of a pooled connection; error: the pool could not provide one (the caller
+     * must still {@link #leave()}); cancel: the pool takes back a connection that arrives later
+     */
+    Mono<Connection> acquire() {
+        return Mono.defer(() -> pool().create()).doOnNext(connection -> this.database.acquisitionCounter().incrementAndGet());
+    }
+
+    /**
+     * Counts one user less; disposes the pool when the generation is retired and this was the last one.
+     *
+     * @return a {@link Mono} completing when done (including the disposal, if this call made it)
+     */
+    Mono<Void> leave() {
+        return Mono.defer(() -> {
+            this.database.inUseCounter().decrementAndGet();
+            if (this.users.decrementAndGet() == 0 && this.retired && this.users.compareAndSet(0, -1)) {
+                return disposePool();
+            }
+            return Mono.empty();
+        });
+    }
+
+    /**
+     * Serves no new users from now on; disposes the pool at once if nobody uses it.
+     *
+     * @return a {@link Mono} completing when done; the pool of a generation still in use is disposed
+     * later, by the last {@link #leave()}
+     */
+    Mono<Void> retire() {
+        return Mono.defer(() -> {
+            this.retired = true;
+            if (this.users.compareAndSet(0, -1)) {
+                return disposePool();
+            }
+            return Mono.empty();
+        });
+    }
+
+    boolean isDisposed() {
+        return this.users.get() < 0;
+    }
+
+    int users() {
+        return Math.max(0, this.users.get());
+    }
+
+    Optional<PoolMetrics> metrics() {
+        ConnectionPool pool = this.pool;
+        return pool == null ? Optional.empty() : pool.getMetrics();
+    }
+
+    ConnectionFactory connectionFactory() {
+        return pool();
+    }
+
+    private Mono<Void> disposePool() {
+        ConnectionPool pool = this.pool;
+        return pool == null ? Mono.empty() : pool.disposeLater();
+    }
+
+    private ConnectionPool pool() {
+        ConnectionPool pool = this.pool;
+        if (pool == null) {
+            synchronized (this) {
+                pool = this.pool;
+                if (pool == null) {
+                    pool = new ConnectionPool(this.database.poolConfiguration(this.host));
+                    this.pool = pool;
+                }
+            }
+        }
+        return pool;
+    }
+}

@@ -1,0 +1,386 @@
+package io.github.contextr2dbc;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import org.jspecify.annotations.Nullable;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
+
+/**
+ * A unit of work: the sessions, one per {@link Database}, that a request, a job or a test shares, carried
+ * through the Reactor {@link Context} (never a thread-local).
+ *
+ * <p>The Context holds one immutable entry pointing at this object, which is mutable and thread-safe: a
+ * session created deep inside any inner {@code Mono} or {@code Flux} is visible to whoever finishes the
+ * unit of work. Whoever opens a unit of work finishes it: the WebFilter for requests,
+ * {@link #inNewUnitOfWork(Flux)} for jobs and parallel branches, or your own code:
+ *
+ * <pre>{@code
+ * UnitOfWork unitOfWork = UnitOfWork.create();
+ * Mono.usingWhen(Mono.just(unitOfWork),
+ *         uow -> work().contextWrite(uow.bind()),
+ *         UnitOfWork::commit, (uow, error) -> uow.rollback(), UnitOfWork::rollback);
+ * }</pre>
+ *
+ * <p>Inside, {@link #dbSession(Database)} gets the session:
+ *
+ * <pre>{@code
+ * import static io.github.contextr2dbc.UnitOfWork.dbSession;
+ *
+ * Mono<Long> count = dbSession(main).flatMap(s -> s.sql("SELECT count(*) FROM item").one(r -> r.get(0, Long.class)));
+ * }</pre>
+ *
+ * <p><b>Finishing order.</b> Sessions are committed (and rolled back) in a fixed order: the order in which
+ * their {@link Database} handles were built, whatever order the request touched them in. There is no
+ * atomicity across databases; a commit that fails after others succeeded is reported as a
+ * {@link PartialCommitException} naming both sides.
+ */
+public final class UnitOfWork {
+
+    private static final Class<UnitOfWork> KEY = UnitOfWork.class;
+
+    private static final ContextSession[] NONE = new ContextSession[0];
+
+    /** Marks a unit of work that has {@linkplain #close() ended} (compared by identity). */
+    private static final ContextSession[] ENDED = new ContextSession[0];
+
+    /** The sessions, ordered by {@link Database#order()}; replaced (copy on write) when one is added. */
+    private final AtomicReference<ContextSession[]> sessions = new AtomicReference<>(NONE);
+
+    private UnitOfWork() {
+    }
+
+    /** A new, empty unit of work, not yet in any Context; {@link #bind()} puts it there. */
+    public static UnitOfWork create() {
+        return new UnitOfWork();
+    }
+
+    // ---- the Context ----
+
+    /**
+     * A Context writer putting this unit of work in the Context, for {@code contextWrite}: everything
+     * upstream of it runs in this unit of work.
+     *
+     * <p>Subscribing fails with {@link UnitOfWorkAlreadyPresentException} if the Context already holds a
+     * unit of work (see {@link #bindReplacingCurrent()}).
+     */
+    public Function<Context, Context> bind() {
+        return context -> {
+            if (context.hasKey(KEY)) {
+                throw new UnitOfWorkAlreadyPresentException();
+            }
+            return context.put(KEY, this);
+        };
+    }
+
+    /** Like {@link #bind()}, but replaces a unit of work the Context already holds (that one is left as it is). */
+    public Function<Context, Context> bindReplacingCurrent() {
+        return context -> context.put(KEY, this);
+    }
+
+    /** The unit of work in {@code context}, if any. */
+    public static Optional<UnitOfWork> find(ContextView context) {
+        return context.getOrEmpty(KEY);
+    }
+
+    /**
+     * The unit of work of the subscriber's Context.
+     *
+     * @return a cold {@link Mono}: the unit of work; error: {@link NoUnitOfWorkException} if there is
+     * none; cancel: nothing to undo
+     */
+    public static Mono<UnitOfWork> current() {
+        return Mono.deferContextual(context -> {
+            UnitOfWork unitOfWork = context.getOrDefault(KEY, null);
+            return unitOfWork != null ? Mono.just(unitOfWork) : Mono.error(new NoUnitOfWorkException("UnitOfWork.current()"));
+        });
+    }
+
+    /** Whether the subscriber's Context holds a unit of work; never errors. */
+    public static Mono<Boolean> isPresent() {
+        return Mono.deferContextual(context -> Mono.just(context.hasKey(KEY)));
+    }
+
+    // ---- sessions ----
+
+    /**
+     * The current unit of work's session for {@code db}, created on first request. Opens nothing: the
+     * connection is acquired, and {@code BEGIN} sent, when the session's first statement runs. Every call
+     * in the same unit of work, from any inner publisher, concurrent or not, returns the same session.
+     *
+     * @return a cold {@link Mono} of the session; error: {@link NoUnitOfWorkException} if the Context holds
+     * no unit of work, {@link IllegalArgumentException} if {@code db} is null; cancel: nothing to undo
+     */
+    public static Mono<DbSession> dbSession(Database db) {
+        return Mono.deferContextual(context -> {
+            if (db == null) {
+                return Mono.error(new IllegalArgumentException("dbSession(db) needs a Database"));
+            }
+            UnitOfWork unitOfWork = context.getOrDefault(KEY, null);
+            if (unitOfWork == null) {
+                return Mono.error(new NoUnitOfWorkException("dbSession(" + db.name() + ")"));
+            }
+            return Mono.fromCallable(() -> unitOfWork.session(db));
+        });
+    }
+
+    /**
+     * This unit of work's session for {@code db}, created (lazily, opening nothing) if it has none yet.
+     * Race-free: concurrent callers get the same session.
+     *
+     * @throws IllegalStateException if the unit of work has {@linkplain #close() ended}
+     */
+    public DbSession session(Database db) {
+        if (db == null) {
+            throw new IllegalArgumentException("session(db) needs a Database");
+        }
+        for (;;) {
+            ContextSession[] current = this.sessions.get();
+            if (current == ENDED) {
+                throw new IllegalStateException("This unit of work has ended (it was closed); database '" + db.name()
+                        + "' cannot be used in it any more. Do the work before the unit of work finishes, or start a "
+                        + "new one with UnitOfWork.inNewUnitOfWork(...)");
+            }
+            for (ContextSession session : current) {
+                if (session.database() == db) {
+                    return session;
+                }
+            }
+            ContextSession created = new ContextSession(db);
+            if (this.sessions.compareAndSet(current, inserted(current, created))) {
+                return created;
+            }
+        }
+    }
+
+    /** The sessions created so far, in finishing order (empty once the unit of work has ended). */
+    public List<DbSession> sessions() {
+        return List.of(this.sessions.get());
+    }
+
+    /** Whether the unit of work has {@linkplain #close() ended}. */
+    public boolean isEnded() {
+        return this.sessions.get() == ENDED;
+    }
+
+    // ---- finishing ----
+
+    /** Like {@link #commit(Function)} with no check before committing. */
+    public Mono<Void> commit() {
+        return commit(null);
+    }
+
+    /**
+     * Commits every session's open transaction, in the {@linkplain UnitOfWork fixed order}, and releases
+     * every connection. Sessions that never ran a statement cost nothing. The unit of work stays usable:
+     * a later statement opens a new transaction on a new connection.
+     *
+     * <p>First {@code beforeCommit} runs for each session in a transaction, in order; if it errors for any,
+     * nothing is committed: every session is rolled back and released, and its error is passed on (the
+     * veto). Then the sessions commit one by one; if a commit fails, the rest are rolled back.
+     *
+     * @param beforeCommit a check that may veto the commit by erroring, or null for none
+     * @return a cold {@link Mono}: complete once everything is committed and released; error: the veto,
+     * the commit's error unchanged if no database had committed yet, or a {@link PartialCommitException}
+     * if some had (failures of later rollbacks are suppressed into the error, never lost);
+     * cancel: the commit, once started, still runs to its end and releases every connection
+     */
+    public Mono<Void> commit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+        return Uncancellable.run("Commit of a unit of work", Mono.defer(() -> {
+            ContextSession[] all = this.sessions.get();
+            if (all.length == 0) {
+                return Mono.empty();
+            }
+            Mono<Void> checks = beforeCommit == null ? Mono.empty()
+                    : Flux.fromArray(all)
+                            .filter(ContextSession::inTransaction)
+                            .concatMap(beforeCommit)
+                            .then()
+                            .onErrorResume(veto -> finishAll(all, 0, veto, false));
+            return checks.then(Mono.defer(() -> commitFrom(all, 0, new ArrayList<>())));
+        }));
+    }
+
+    /**
+     * Rolls back every session's open transaction and releases every connection, all of them even if
+     * some fail. The unit of work stays usable.
+     *
+     * @return a cold {@link Mono}: complete once done; error: the first failure, later ones suppressed
+     * into it; cancel: the rollback, once started, still runs to its end
+     */
+    public Mono<Void> rollback() {
+        return Uncancellable.run("Rollback of a unit of work",
+                Mono.defer(() -> finishAll(this.sessions.get(), 0, null, false)));
+    }
+
+    /**
+     * Ends the unit of work: rolls back every open transaction (nothing is committed by closing),
+     * releases every connection, and refuses any later session or statement in it, so that work racing
+     * with the end (a statement subscribed while a cancel is under way) cannot acquire a connection nobody
+     * would release. Whoever opened the unit of work closes it last, after {@link #commit()} or
+     * {@link #rollback()}. Calling it again does nothing.
+     *
+     * @return a cold {@link Mono}: complete once every connection is released; error: the first failure,
+     * later ones suppressed into it; cancel: the close, once started, still runs to its end
+     */
+    public Mono<Void> close() {
+        return Uncancellable.run("Close of a unit of work", Mono.defer(() -> {
+            ContextSession[] all = this.sessions.getAndSet(ENDED);
+            return all == ENDED ? Mono.empty() : finishAll(all, 0, null, true);
+        }));
+    }
+
+    /**
+     * {@link #commit(Function) Commits} the unit of work of the subscriber's Context.
+     *
+     * @return as {@link #commit(Function)}; error also {@link NoUnitOfWorkException} if there is none
+     */
+    public static Mono<Void> commitAll(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+        return current().flatMap(unitOfWork -> unitOfWork.commit(beforeCommit));
+    }
+
+    /** {@link #commit() Commits} the unit of work of the subscriber's Context; see {@link #commitAll(Function)}. */
+    public static Mono<Void> commitAll() {
+        return commitAll(null);
+    }
+
+    /**
+     * {@link #rollback() Rolls back} the unit of work of the subscriber's Context.
+     *
+     * @return as {@link #rollback()}; error also {@link NoUnitOfWorkException} if there is none
+     */
+    public static Mono<Void> rollbackAll() {
+        return current().flatMap(UnitOfWork::rollback);
+    }
+
+    /**
+     * {@link #close() Closes} the unit of work of the subscriber's Context: rolls back open transactions,
+     * releases every connection and ends it.
+     *
+     * @return as {@link #close()}; error also {@link NoUnitOfWorkException} if there is none
+     */
+    public static Mono<Void> closeAll() {
+        return current().flatMap(UnitOfWork::close);
+    }
+
+    // ---- new units of work ----
+
+    /**
+     * Runs {@code work} in a new unit of work of its own, replacing any in the Context for {@code work}
+     * only (the outer one is untouched). This is how jobs run, and how parallel branches get their own
+     * connections.
+     *
+     * @return a cold {@link Flux} of {@code work}'s elements: complete commits the new unit of work, then
+     * completes (a failed commit is the error); error rolls back and passes the error on (a failed rollback
+     * suppressed into it); cancel rolls back. Every connection is released on every path.
+     */
+    public static <T> Flux<T> inNewUnitOfWork(Flux<T> work) {
+        // the commit is part of the main sequence (not usingWhen's completion step), so that its error reaches
+        // the subscriber unchanged; the error and cancel steps roll back whatever is still open
+        return Flux.usingWhen(
+                Mono.fromSupplier(UnitOfWork::create),
+                unitOfWork -> work.contextWrite(unitOfWork.bindReplacingCurrent())
+                        .concatWith(Mono.defer(unitOfWork::commit).then(Mono.empty())),
+                UnitOfWork::close,
+                UnitOfWork::closeKeeping,
+                UnitOfWork::close);
+    }
+
+    /** Like {@link #inNewUnitOfWork(Flux)}, for a {@link Mono}. */
+    public static <T> Mono<T> inNewUnitOfWork(Mono<T> work) {
+        return Mono.usingWhen(
+                Mono.fromSupplier(UnitOfWork::create),
+                unitOfWork -> work.contextWrite(unitOfWork.bindReplacingCurrent())
+                        .flatMap(value -> unitOfWork.commit().thenReturn(value))
+                        .switchIfEmpty(Mono.defer(unitOfWork::commit).then(Mono.empty())),
+                UnitOfWork::close,
+                UnitOfWork::closeKeeping,
+                UnitOfWork::close);
+    }
+
+    /** Closes after {@code error}, suppressing a close failure into it so that {@code error} stays the error. */
+    private Mono<Void> closeKeeping(Throwable error) {
+        return close().onErrorResume(failure -> {
+            if (failure != error) {
+                error.addSuppressed(failure);
+            }
+            return Mono.empty();
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "UnitOfWork" + Arrays.toString(this.sessions.get());
+    }
+
+    // ---- internals ----
+
+    private static ContextSession[] inserted(ContextSession[] current, ContextSession added) {
+        ContextSession[] next = new ContextSession[current.length + 1];
+        int at = 0;
+        while (at < current.length && current[at].database().order() < added.database().order()) {
+            at++;
+        }
+        System.arraycopy(current, 0, next, 0, at);
+        next[at] = added;
+        System.arraycopy(current, at, next, at + 1, current.length - at);
+        return next;
+    }
+
+    /** Commits sessions from {@code index} on; on a failure, rolls back the rest and reports both sides. */
+    private static Mono<Void> commitFrom(ContextSession[] all, int index, List<Database> committed) {
+        if (index == all.length) {
+            return Mono.empty();
+        }
+        ContextSession session = all[index];
+        return session.finish(true, false)
+                .onErrorResume(failure -> {
+                    Throwable error = failure;
+                    if (!committed.isEmpty()) {
+                        List<Database> notCommitted = new ArrayList<>();
+                        for (int i = index; i < all.length; i++) {
+                            notCommitted.add(all[i].database());
+                        }
+                        error = new PartialCommitException(committed, notCommitted, failure);
+                    }
+                    return finishAll(all, index + 1, error, false).then(Mono.<Boolean>empty());
+                })
+                .flatMap(hadTransaction -> {
+                    if (hadTransaction) {
+                        committed.add(session.database());
+                    }
+                    return Mono.<Void>empty();
+                })
+                .then(Mono.defer(() -> commitFrom(all, index + 1, committed)));
+    }
+
+    /**
+     * Rolls back and releases sessions from {@code index} on, every one of them. Errors: {@code cause} if
+     * given, else the first failure; further failures suppressed into it.
+     */
+    private static Mono<Void> finishAll(ContextSession[] all, int index, @Nullable Throwable cause, boolean end) {
+        List<ContextSession> rest = Arrays.asList(all).subList(index, all.length);
+        return Flux.fromIterable(rest)
+                .concatMap(session -> session.finish(false, end).then(Mono.<Throwable>empty()).onErrorResume(Mono::just))
+                .collectList()
+                .flatMap(failures -> {
+                    Throwable error = cause;
+                    for (Throwable failure : failures) {
+                        if (error == null) {
+                            error = failure;
+                        } else {
+                            error.addSuppressed(failure);
+                        }
+                    }
+                    return error == null ? Mono.empty() : Mono.error(error);
+                });
+    }
+}

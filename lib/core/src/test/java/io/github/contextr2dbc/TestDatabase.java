@@ -1,0 +1,92 @@
+package io.github.contextr2dbc;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+import io.github.contextr2dbc.test.PostgresPair;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactories;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Result;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A fresh PostgreSQL database on the shared primary, for one test class, with plain blocking helpers to
+ * set up and check rows from the test thread (never from a reactive pipeline).
+ */
+final class TestDatabase {
+
+    static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    final PostgresPair pair = PostgresPair.shared();
+
+    final String name;
+
+    final String url;
+
+    private final ConnectionFactory direct;
+
+    TestDatabase(String prefix) {
+        this.name = this.pair.createDatabase(prefix);
+        this.url = this.pair.primaryUrl(this.name);
+        this.direct = ConnectionFactories.get(this.url);
+    }
+
+    /** A handle on this database, built with the test's settings on top of sensible test defaults. */
+    Database handle(String handleName, Consumer<Database.Builder> settings) {
+        Database.Builder builder = Database.builder(handleName).url(this.url).maxSize(10);
+        settings.accept(builder);
+        return builder.build();
+    }
+
+    Database handle(String handleName) {
+        return handle(handleName, builder -> { });
+    }
+
+    /** Runs statements in auto-commit mode on a connection of its own. */
+    void execute(String... statements) {
+        Mono.usingWhen(Mono.from(this.direct.create()),
+                connection -> Flux.fromArray(statements)
+                        .concatMap(sql -> Flux.from(connection.createStatement(sql).execute())
+                                .concatMap(Result::getRowsUpdated))
+                        .then(),
+                Connection::close)
+                .block(TIMEOUT);
+    }
+
+    /** The first column of the first row of {@code sql}, as a long. */
+    long queryLong(String sql) {
+        return Mono.usingWhen(Mono.from(this.direct.create()),
+                connection -> Flux.from(connection.createStatement(sql).execute())
+                        .concatMap(result -> result.map(row -> ((Number) row.get(0)).longValue()))
+                        .next(),
+                Connection::close)
+                .block(TIMEOUT);
+    }
+
+    /** The first column of every row of {@code sql}, as strings. */
+    List<String> queryStrings(String sql) {
+        return Mono.usingWhen(Mono.from(this.direct.create()),
+                connection -> Flux.from(connection.createStatement(sql).execute())
+                        .concatMap(result -> result.map(row -> String.valueOf(row.get(0))))
+                        .collectList(),
+                Connection::close)
+                .block(TIMEOUT);
+    }
+
+    /** Sessions of this database that sit idle inside a transaction (a leaked transaction). */
+    long idleInTransaction() {
+        return queryLong("SELECT count(*) FROM pg_stat_activity WHERE datname = '" + this.name
+                + "' AND state LIKE 'idle in transaction%'");
+    }
+
+    /** Waits (on the test thread) until no connection of {@code db} is in use; cleanup after cancel is asynchronous. */
+    static void awaitNoConnectionsInUse(Database db) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (db.connectionsInUse() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+    }
+}
