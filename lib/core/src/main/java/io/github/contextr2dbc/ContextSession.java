@@ -1,29 +1,40 @@
 package io.github.contextr2dbc;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.Result;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import org.jspecify.annotations.Nullable;
 
 /**
- * The {@link DbSession} implementation: a lazily leased connection and its transaction.
+ * The {@link DbSession} implementation: a lazily leased connection, its transaction, and the atomic
+ * blocks running on it.
  *
  * <p>Every operation runs as one task of the session's {@link SerialQueue}, so the state below is only
  * read and written by one task at a time; the fields are volatile because consecutive tasks may run on
- * different threads, and for the snapshot queries. Finishing operations (commit, rollback, release) are
- * {@link Uncancellable}: once asked for, they happen.
+ * different threads, and for the snapshot queries. Finishing operations (commit, rollback, release, the
+ * end of an atomic block) are {@link Uncancellable}: once asked for, they happen. Hooks run outside the
+ * queue's tasks, so that they can run statements on the session.
  */
 final class ContextSession implements DbSession {
+
+    private static final AtomicLong SAVEPOINTS = new AtomicLong();
 
     private final Database database;
 
     private final SerialQueue queue = new SerialQueue();
+
+    /** Hooks registered outside any atomic block, for the session's own transaction. */
+    private final CommitHooks hooks = new CommitHooks();
 
     private volatile SessionOptions options;
 
@@ -34,8 +45,22 @@ final class ContextSession implements DbSession {
     /** {@code BEGIN} was sent and not yet confirmed (it was cut short by a cancel): nothing ran in the transaction. */
     private volatile boolean beginPending;
 
+    /** The first error that aborted the open transaction; cleared by a rollback (to a savepoint). */
     @Nullable
     private volatile Throwable abortCause;
+
+    /** Set by {@link Atomic#setRollbackOnly(Database)} or a failed block without a savepoint; cleared like abortCause. */
+    private volatile boolean rollbackOnly;
+
+    /** The innermost running atomic block, or null. */
+    @Nullable
+    private volatile AtomicFrame activeFrame;
+
+    /** A block with a savepoint was entered and its {@code SAVEPOINT} is not sent yet. */
+    private volatile boolean savepointsPending;
+
+    /** On-commit hooks of the last successful commit of the session's own transaction, for the unit of work to run. */
+    private volatile List<CommitHooks.OnCommit> committedHooks = List.of();
 
     /** The unit of work has ended: no new connection is acquired for this session. */
     private volatile boolean ended;
@@ -60,19 +85,16 @@ final class ContextSession implements DbSession {
 
     @Override
     public <T> Flux<T> withConnection(Function<? super Connection, ? extends Publisher<T>> work) {
-        Flux<T> statement = this.queue.run(() -> connectionInTransaction()
-                .flatMapMany(work)
-                .doOnError(this::noteError));
-        if (this.lease != null && this.transactionOpen) {
-            return statement;
+        if (this.lease != null && this.transactionOpen && !this.savepointsPending) {
+            return this.queue.run(() -> connectionInTransaction().flatMapMany(work).doOnError(this::noteError));
         }
-        // Acquiring and BEGIN run as a task of their own that cannot be cancelled: a cancel racing with the
-        // pool handing out the connection could otherwise leave a connection that no later task knows of.
-        // Both tasks are queued now, in this order, so statements keep their subscription order; tasks
-        // queued after them (a rollback on cancel, say) see the connection the first one stored.
+        // Acquiring, BEGIN and pending SAVEPOINTs run as a task of their own that cannot be cancelled: a
+        // cancel racing with the pool handing out the connection could otherwise leave a connection that no
+        // later task knows of. Both tasks are queued now, in this order, so statements keep their
+        // subscription order; tasks queued after them (a rollback on cancel, say) see what the first stored.
         return Flux.deferContextual(context -> {
-            Mono<Void> connected = Uncancellable.start(this.queue.run(() -> connectionInTransaction().then()).then(),
-                    context);
+            Mono<Void> connected = Uncancellable.start(
+                    this.queue.run(() -> connectionInTransaction().doOnError(this::noteError).then()).then(), context);
             return this.queue.run(() -> connected.thenMany(Flux.defer(() -> connectionInTransaction()
                     .flatMapMany(work)
                     .doOnError(this::noteError))));
@@ -81,14 +103,23 @@ final class ContextSession implements DbSession {
 
     @Override
     public Mono<Void> commit() {
-        return Uncancellable.run("Commit on " + this.database.name(),
-                this.queue.run(() -> commitNow().then()).then());
+        return Mono.defer(() -> {
+            if (this.activeFrame != null) {
+                return Mono.error(insideBlock("commit()"));
+            }
+            return commitWithHooks(Mono.empty());
+        });
     }
 
     @Override
     public Mono<Void> rollback() {
-        return Uncancellable.run("Rollback on " + this.database.name(),
-                this.queue.run(() -> rollbackNow().then()).then());
+        return Mono.defer(() -> {
+            if (this.activeFrame != null) {
+                return Mono.error(insideBlock("rollback()"));
+            }
+            return Uncancellable.run("Rollback on " + this.database.name(),
+                    this.queue.run(() -> rollbackNow().then()).then());
+        });
     }
 
     @Override
@@ -97,9 +128,27 @@ final class ContextSession implements DbSession {
     }
 
     /**
+     * The session's before-commit hooks and {@code extraCheck}, then the commit, then its on-commit hooks.
+     * A failing hook or check vetoes: the transaction is rolled back and the failure is the error.
+     */
+    Mono<Void> commitWithHooks(Mono<Void> extraCheck) {
+        Mono<Void> checks = this.transactionOpen ? extraCheck.then(this.hooks.runBeforeCommit()) : Mono.empty();
+        return Uncancellable.run("Commit on " + this.database.name(), checks
+                .onErrorResume(veto -> this.queue.run(() -> rollbackNow()).then()
+                        .onErrorResume(failure -> {
+                            veto.addSuppressed(failure);
+                            return Mono.empty();
+                        })
+                        .then(Mono.error(veto)))
+                .then(this.queue.run(() -> commitNow()).then())
+                .then(Mono.defer(() -> CommitHooks.runOnCommit(takeCommittedHooks()))));
+    }
+
+    /**
      * Commits (or rolls back) the open transaction, then releases the connection, as one uncancellable
-     * step; with {@code end}, the session also refuses to connect again (its unit of work has ended). The connection is released on every path; a release failure is suppressed into an earlier
-     * failure.
+     * step; with {@code end}, the session also refuses to connect again (its unit of work has ended).
+     * Hooks are not run here (see {@link #runBeforeCommitHooks()} and {@link #takeCommittedHooks()}).
+     * The connection is released on every path; a release failure is suppressed into an earlier failure.
      *
      * @return a {@link Mono} of whether a transaction was open (and so was committed or rolled back)
      */
@@ -111,6 +160,18 @@ final class ContextSession implements DbSession {
                     }
                     return always(commit ? commitNow() : rollbackNow(), this::releaseNow);
                 }).singleOrEmpty());
+    }
+
+    /** The before-commit hooks of the session's own transaction (outside atomic blocks), taken and run. */
+    Mono<Void> runBeforeCommitHooks() {
+        return this.hooks.runBeforeCommit();
+    }
+
+    /** The on-commit hooks of the last commit of the session's own transaction, taken (each runs once). */
+    List<CommitHooks.OnCommit> takeCommittedHooks() {
+        List<CommitHooks.OnCommit> taken = this.committedHooks;
+        this.committedHooks = List.of();
+        return taken;
     }
 
     Database.@Nullable Lease currentLease() {
@@ -149,7 +210,209 @@ final class ContextSession implements DbSession {
     @Override
     public String toString() {
         return "DbSession{" + this.database.name() + (this.lease != null ? ", connected" : "")
-                + (this.transactionOpen ? ", in transaction" : "") + "}";
+                + (this.transactionOpen ? ", in transaction" : "") + (this.activeFrame != null ? ", in atomic block" : "")
+                + "}";
+    }
+
+    // ---- atomic blocks (see Atomic) ----
+
+    /** Where hooks registered in {@code frame} go: the block's, the session's own transaction's, or null (none open: run at once). */
+    @Nullable
+    CommitHooks hooksFor(@Nullable AtomicFrame frame) {
+        if (frame != null) {
+            return frame.hooks;
+        }
+        return this.transactionOpen ? this.hooks : null;
+    }
+
+    void markRollbackOnly() {
+        this.rollbackOnly = true;
+    }
+
+    boolean isRollbackOnly() {
+        return this.rollbackOnly || this.abortCause != null;
+    }
+
+    /**
+     * Starts an atomic block nested in {@code parent} (null: outermost).
+     *
+     * @return a {@link Mono} of the running block; error: the block may not start here (nothing was changed)
+     */
+    Mono<AtomicFrame> enterBlock(Atomic block, @Nullable AtomicFrame parent) {
+        return Mono.defer(() -> {
+            if (parent != null && block.isDurable()) {
+                return Mono.error(new IllegalStateException("A durable atomic block on database '" + this.database.name()
+                        + "' cannot be nested in another atomic block on it: its commit would not be final. Run it "
+                        + "outside any block, or drop durable(true)."));
+            }
+            if (parent != null && block.changesOptions()) {
+                return Mono.error(new IllegalStateException("Only the outermost atomic block on database '"
+                        + this.database.name() + "' can set the isolation level or read-only: a nested block runs in "
+                        + "its enclosing transaction."));
+            }
+            Mono<Void> before = Mono.empty();
+            if (parent == null && this.transactionOpen && this.activeFrame == null) {
+                switch (block.existingPolicy()) {
+                    case COMMIT:
+                        before = commitWithHooks(Mono.empty());
+                        break;
+                    case ROLLBACK:
+                        before = Uncancellable.run("Rollback on " + this.database.name(),
+                                this.queue.run(() -> rollbackNow()).then());
+                        break;
+                    case FAIL:
+                        return Mono.error(new IllegalStateException("A transaction is already open on database '"
+                                + this.database.name() + "' (statements ran before this atomic block). Finish it "
+                                + "first, or choose existing(COMMIT | ROLLBACK | JOIN) for the block."));
+                    case JOIN:
+                    default:
+                        if (block.changesOptions()) {
+                            return Mono.error(new IllegalStateException("This atomic block joins the transaction "
+                                    + "already open on database '" + this.database.name() + "', so it cannot set "
+                                    + "the isolation level or read-only. Use existing(COMMIT) or existing(ROLLBACK) "
+                                    + "to start a new transaction."));
+                        }
+                        break;
+                }
+            }
+            return before.then(this.queue.run(() -> Mono.fromCallable(() -> push(block, parent))).singleOrEmpty());
+        });
+    }
+
+    private AtomicFrame push(Atomic block, @Nullable AtomicFrame parent) {
+        if (this.activeFrame != parent) {
+            throw new IllegalStateException("Another atomic block is running on database '" + this.database.name()
+                    + "' in this unit of work at the same time. Blocks on one session run one after another: chain "
+                    + "them (concatMap/then), or give parallel branches their own units of work "
+                    + "(UnitOfWork.inNewUnitOfWork).");
+        }
+        String savepoint = parent != null && block.isSavepoint() ? "context_r2dbc_sp_" + SAVEPOINTS.incrementAndGet() : null;
+        AtomicFrame frame = new AtomicFrame(parent, block, savepoint);
+        if (parent == null) {
+            if (this.transactionOpen) {
+                frame.hooks.adopt(this.hooks); // joined: the earlier hooks share the block's fate
+            } else if (block.changesOptions()) {
+                frame.previousOptions = this.options;
+                this.options = block.applyTo(this.options);
+            }
+        }
+        if (savepoint != null) {
+            this.savepointsPending = true;
+        }
+        this.activeFrame = frame;
+        return frame;
+    }
+
+    /**
+     * Ends a block: on success ({@code error} null) releases its savepoint or, for the outermost, runs the
+     * before-commit hooks, commits and then runs the on-commit hooks; otherwise rolls back (to the savepoint)
+     * and completes, a failure of its own suppressed into {@code error}. Runs once per block; uncancellable.
+     */
+    Mono<Void> exitBlock(AtomicFrame frame, @Nullable Throwable error) {
+        return Mono.defer(() -> {
+            if (frame.exited) {
+                return Mono.empty();
+            }
+            frame.exited = true;
+            if (error != null) {
+                return Uncancellable.run("Rolling back an atomic block on " + this.database.name(),
+                        this.queue.run(() -> popFailed(frame)).then())
+                        .onErrorResume(failure -> {
+                            if (failure != error) {
+                                error.addSuppressed(failure);
+                            }
+                            return Mono.empty();
+                        });
+            }
+            if (!frame.isOutermost() || isRollbackOnly()) {
+                return Uncancellable.run("Ending an atomic block on " + this.database.name(),
+                        this.queue.run(() -> popCompleted(frame)).then());
+            }
+            Mono<Void> commit = frame.hooks.runBeforeCommit()
+                    .onErrorResume(veto -> this.queue.run(() -> popFailed(frame)).then()
+                            .onErrorResume(failure -> {
+                                veto.addSuppressed(failure);
+                                return Mono.empty();
+                            })
+                            .then(Mono.error(veto)))
+                    .then(this.queue.run(() -> popCompleted(frame)).then());
+            return Uncancellable.run("Committing an atomic block on " + this.database.name(), commit)
+                    .then(Mono.defer(() -> CommitHooks.runOnCommit(frame.afterCommit)));
+        });
+    }
+
+    /** The block completed: release its savepoint, or commit (outermost); rolls back if marked rollback-only. */
+    private Mono<Void> popCompleted(AtomicFrame frame) {
+        return Mono.defer(() -> {
+            pop(frame);
+            boolean rollback = isRollbackOnly();
+            if (frame.isOutermost()) {
+                if (rollback) {
+                    frame.hooks.clear();
+                    return rollbackNow().then();
+                }
+                frame.afterCommit = frame.hooks.takeOnCommit();
+                return commitNow().then();
+            }
+            if (rollback) {
+                return rollbackBlock(frame);
+            }
+            frame.parent.hooks.adopt(frame.hooks);
+            if (frame.savepoint == null || !frame.savepointCreated) {
+                return Mono.empty();
+            }
+            Connection connection = this.lease.connection;
+            return always(statement(connection, "RELEASE SAVEPOINT " + frame.savepoint), () -> Mono.empty())
+                    .onErrorResume(failure -> rollbackToSavepoint(connection, frame.savepoint)
+                            .onErrorResume(secondary -> {
+                                failure.addSuppressed(secondary);
+                                return Mono.empty();
+                            })
+                            .then(Mono.error(failure)));
+        });
+    }
+
+    /** The block failed or was cancelled: roll back to its savepoint, mark the enclosing block, or roll back. */
+    private Mono<Void> popFailed(AtomicFrame frame) {
+        return Mono.defer(() -> {
+            pop(frame);
+            if (frame.isOutermost()) {
+                frame.hooks.clear();
+                return rollbackNow().then();
+            }
+            return rollbackBlock(frame);
+        });
+    }
+
+    private Mono<Void> rollbackBlock(AtomicFrame frame) {
+        if (frame.savepoint == null) {
+            // no savepoint of its own: the enclosing transaction must roll back (Django's needs_rollback)
+            this.rollbackOnly = true;
+            frame.parent.hooks.adopt(frame.hooks);
+            return Mono.empty();
+        }
+        frame.hooks.clear();
+        this.rollbackOnly = false;
+        if (!frame.savepointCreated) {
+            return Mono.empty();
+        }
+        this.abortCause = null;
+        Connection connection = this.lease.connection;
+        return rollbackToSavepoint(connection, frame.savepoint)
+                .then(statement(connection, "RELEASE SAVEPOINT " + frame.savepoint));
+    }
+
+    private void pop(AtomicFrame frame) {
+        this.activeFrame = frame.parent;
+        if (frame.isOutermost() && frame.previousOptions != null) {
+            this.options = frame.previousOptions;
+        }
+    }
+
+    private IllegalStateException insideBlock(String what) {
+        return new IllegalStateException(what + " is refused inside an atomic block on database '" + this.database.name()
+                + "': the block commits or rolls back when it ends. Let it complete, fail it with an error, or mark it "
+                + "with Atomic.setRollbackOnly(db).");
     }
 
     // ---- steps; each runs inside one task of the queue ----
@@ -162,16 +425,21 @@ final class ContextSession implements DbSession {
                         + this.database.name() + "' has ended: run statements before it finishes, or start a new "
                         + "one (UnitOfWork.inNewUnitOfWork)"));
             }
+            Throwable aborted = this.abortCause;
+            if (this.transactionOpen && aborted != null) {
+                return Mono.error(TransactionAbortedException.statementRefused(this.database.name(),
+                        this.activeFrame != null, aborted));
+            }
             Mono<Connection> connection = current != null
                     ? Mono.just(current.connection)
                     : this.database.lease().map(leased -> {
                         this.lease = leased;
                         return leased.connection;
                     });
-            if (this.transactionOpen) {
-                return connection;
+            if (!this.transactionOpen) {
+                connection = connection.flatMap(this::begin);
             }
-            return connection.flatMap(this::begin);
+            return this.savepointsPending ? connection.flatMap(this::createSavepoints) : connection;
         });
     }
 
@@ -180,12 +448,27 @@ final class ContextSession implements DbSession {
         this.transactionOpen = true;
         this.beginPending = true;
         this.abortCause = null;
-        return Flux.from(connection.createStatement(this.options.begin()).execute())
-                .concatMap(Result::getRowsUpdated)
-                .then(Mono.fromCallable(() -> {
-                    this.beginPending = false;
-                    return connection;
-                }));
+        return statement(connection, this.options.begin()).then(Mono.fromCallable(() -> {
+            this.beginPending = false;
+            return connection;
+        }));
+    }
+
+    /** Sends the {@code SAVEPOINT}s of entered blocks that ran no statement yet, outermost first. */
+    private Mono<Connection> createSavepoints(Connection connection) {
+        Deque<AtomicFrame> pending = new ArrayDeque<>();
+        for (AtomicFrame frame = this.activeFrame; frame != null; frame = frame.parent) {
+            if (frame.savepoint != null && !frame.savepointCreated) {
+                pending.push(frame);
+            }
+        }
+        this.savepointsPending = false;
+        return Flux.fromIterable(pending)
+                .concatMap(frame -> {
+                    frame.savepointCreated = true;
+                    return statement(connection, "SAVEPOINT " + frame.savepoint);
+                })
+                .then(Mono.just(connection));
     }
 
     private void noteError(Throwable error) {
@@ -198,6 +481,7 @@ final class ContextSession implements DbSession {
         return Mono.defer(() -> {
             Database.Lease current = this.lease;
             if (current == null || !this.transactionOpen) {
+                this.committedHooks = this.hooks.takeOnCommit();
                 return Mono.just(false);
             }
             if (this.beginPending) {
@@ -205,23 +489,34 @@ final class ContextSession implements DbSession {
                 return rollbackNow().thenReturn(false);
             }
             Throwable aborted = this.abortCause;
-            if (aborted != null) {
-                return rollbackNow().then(Mono.<Boolean>error(new TransactionAbortedException(this.database.name(), aborted)));
+            if (aborted != null || this.rollbackOnly) {
+                Throwable cause = aborted != null ? aborted
+                        : new IllegalStateException("the transaction was marked rollback-only by a failed atomic block "
+                                + "without a savepoint");
+                return rollbackNow().then(Mono.<Boolean>error(TransactionAbortedException.commitRefused(this.database.name(), cause)));
             }
             this.transactionOpen = false;
-            return Mono.from(current.connection.commitTransaction()).thenReturn(true);
+            return Mono.from(current.connection.commitTransaction())
+                    .then(Mono.fromCallable(() -> {
+                        this.committedHooks = this.hooks.takeOnCommit();
+                        return true;
+                    }))
+                    .doOnError(failure -> this.hooks.clear());
         });
     }
 
     private Mono<Boolean> rollbackNow() {
         return Mono.defer(() -> {
+            this.hooks.clear();
             Database.Lease current = this.lease;
             if (current == null || !this.transactionOpen) {
                 return Mono.just(false);
             }
             this.transactionOpen = false;
             this.abortCause = null;
-            return rollbackOn(current.connection).thenReturn(true);
+            this.rollbackOnly = false;
+            this.beginPending = false;
+            return statement(current.connection, "ROLLBACK").thenReturn(true);
         });
     }
 
@@ -232,22 +527,34 @@ final class ContextSession implements DbSession {
                 return Mono.empty();
             }
             this.lease = null;
+            this.activeFrame = null;
+            this.savepointsPending = false;
             if (this.transactionOpen) {
+                this.hooks.clear();
                 this.transactionOpen = false;
                 this.abortCause = null;
-                return always(rollbackOn(current.connection).thenReturn(true), current::release).then();
+                this.rollbackOnly = false;
+                return always(statement(current.connection, "ROLLBACK").thenReturn(true), current::release).then();
             }
             return current.release();
         });
     }
 
     /**
-     * Sends {@code ROLLBACK} as a statement, not through {@code Connection.rollbackTransaction()}: the driver
-     * skips that call while it has not yet seen the server confirm a {@code BEGIN} that is still in flight
-     * (after a cancel), while a statement is queued behind that {@code BEGIN} and so always takes effect.
+     * Runs one control statement and drains its results. {@code ROLLBACK} goes this way rather than through
+     * {@code Connection.rollbackTransaction()}: the driver skips that call while it has not yet seen the
+     * server confirm a {@code BEGIN} still in flight (after a cancel), while a statement is queued behind
+     * that {@code BEGIN} and so always takes effect.
      */
-    private static Mono<Void> rollbackOn(Connection connection) {
-        return Flux.from(connection.createStatement("ROLLBACK").execute()).concatMap(Result::getRowsUpdated).then();
+    private static Mono<Void> statement(Connection connection, String sql) {
+        return Flux.from(connection.createStatement(sql).execute()).concatMap(Result::getRowsUpdated).then();
+    }
+
+    private Mono<Void> rollbackToSavepoint(Connection connection, String savepoint) {
+        return statement(connection, "ROLLBACK TO SAVEPOINT " + savepoint).doOnSuccess(done -> {
+            this.abortCause = null;
+            this.rollbackOnly = false;
+        });
     }
 
     /**

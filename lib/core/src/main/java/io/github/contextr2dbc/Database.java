@@ -45,6 +45,9 @@ public final class Database {
 
     private final long order = SEQUENCE.incrementAndGet();
 
+    /** The Reactor Context key of the innermost atomic block on this database. */
+    private final Object atomicKey = new Object();
+
     private final String name;
 
     private final Function<String, ConnectionFactory> connectionFactoryCreator;
@@ -259,6 +262,10 @@ public final class Database {
     /** A fixed order across databases: the order in which they were built. */
     long order() {
         return this.order;
+    }
+
+    Object atomicKey() {
+        return this.atomicKey;
     }
 
     AtomicLong acquisitionCounter() {

@@ -183,9 +183,11 @@ public final class UnitOfWork {
      * every connection. Sessions that never ran a statement cost nothing. The unit of work stays usable:
      * a later statement opens a new transaction on a new connection.
      *
-     * <p>First {@code beforeCommit} runs for each session in a transaction, in order; if it errors for any,
-     * nothing is committed: every session is rolled back and released, and its error is passed on (the
-     * veto). Then the sessions commit one by one; if a commit fails, the rest are rolled back.
+     * <p>First {@code beforeCommit}, then the hooks registered with {@link Atomic#beforeCommit(Database, Mono)},
+     * run for each session in a transaction, in order; if one errors, nothing is committed: every session
+     * is rolled back and released, and its error is passed on (the veto). Then the sessions commit one by
+     * one; if a commit fails, the rest are rolled back. Last, the hooks registered with
+     * {@link Atomic#onCommit(Database, Mono, boolean)} for the sessions that committed run, in order.
      *
      * @param beforeCommit a check that may veto the commit by erroring, or null for none
      * @return a cold {@link Mono}: complete once everything is committed and released; error: the veto,
@@ -196,16 +198,19 @@ public final class UnitOfWork {
     public Mono<Void> commit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
         return Uncancellable.run("Commit of a unit of work", Mono.defer(() -> {
             ContextSession[] all = this.sessions.get();
-            if (all.length == 0) {
+            if (all.length == 0 || all == ENDED) {
                 return Mono.empty();
             }
-            Mono<Void> checks = beforeCommit == null ? Mono.empty()
-                    : Flux.fromArray(all)
-                            .filter(ContextSession::inTransaction)
-                            .concatMap(beforeCommit)
-                            .then()
-                            .onErrorResume(veto -> finishAll(all, 0, veto, false));
-            return checks.then(Mono.defer(() -> commitFrom(all, 0, new ArrayList<>())));
+            Mono<Void> checks = Flux.fromArray(all)
+                    .filter(ContextSession::inTransaction)
+                    .concatMap(session -> (beforeCommit == null ? Mono.<Void>empty() : Mono.from(beforeCommit.apply(session)))
+                            .then(session.runBeforeCommitHooks()))
+                    .then()
+                    .onErrorResume(veto -> finishAll(all, 0, veto, false));
+            List<CommitHooks.OnCommit> afterCommit = new ArrayList<>();
+            return checks
+                    .then(Mono.defer(() -> commitFrom(all, 0, new ArrayList<>(), afterCommit)))
+                    .then(Mono.defer(() -> CommitHooks.runOnCommit(afterCommit)));
         }));
     }
 
@@ -336,7 +341,8 @@ public final class UnitOfWork {
     }
 
     /** Commits sessions from {@code index} on; on a failure, rolls back the rest and reports both sides. */
-    private static Mono<Void> commitFrom(ContextSession[] all, int index, List<Database> committed) {
+    private static Mono<Void> commitFrom(ContextSession[] all, int index, List<Database> committed,
+            List<CommitHooks.OnCommit> afterCommit) {
         if (index == all.length) {
             return Mono.empty();
         }
@@ -357,9 +363,10 @@ public final class UnitOfWork {
                     if (hadTransaction) {
                         committed.add(session.database());
                     }
+                    afterCommit.addAll(session.takeCommittedHooks());
                     return Mono.<Void>empty();
                 })
-                .then(Mono.defer(() -> commitFrom(all, index + 1, committed)));
+                .then(Mono.defer(() -> commitFrom(all, index + 1, committed, afterCommit)));
     }
 
     /**
