@@ -52,6 +52,30 @@ class ChangeHostIT {
     }
 
     @Test
+    void theBeforeSessionHookRunsBeforeEachSessionConnectsAndMaySwitchTheHost() {
+        int port = this.pg.pair.primaryPort();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        Database db = this.pg.handle("hooked", builder -> builder.beforeSession(database -> Mono.defer(() -> {
+            calls.incrementAndGet();
+            return database.changeHost("localhost:" + port); // "ask who the primary is now"
+        })));
+        Mono<Integer> statement = dbSession(db).flatMap(s -> s.sql("SELECT 1").one(r -> r.get(0, Integer.class))
+                .then(s.sql("SELECT 2").one(r -> r.get(0, Integer.class))));
+        StepVerifier.create(Flux.range(0, 3).concatMap(i -> inNewUnitOfWork(statement))).expectNext(2, 2, 2).verifyComplete();
+        StepVerifier.create(inNewUnitOfWork(dbSession(db))).expectNextCount(1).verifyComplete(); // never connects
+        assertThat(calls).hasValue(3);
+        assertThat(db.host()).isEqualTo("localhost:" + port);
+
+        Database failing = this.pg.handle("failing", builder -> builder.beforeSession(database ->
+                Mono.error(new IllegalStateException("no primary found"))));
+        StepVerifier.create(inNewUnitOfWork(dbSession(failing).flatMap(s -> s.sql("SELECT 1").execute())))
+                .expectErrorMessage("no primary found")
+                .verify(TestDatabase.TIMEOUT);
+        assertThat(failing.acquisitions()).isZero();
+        db.close().then(failing.close()).block(TestDatabase.TIMEOUT);
+    }
+
+    @Test
     void aDatabaseOnAFixedConnectionFactoryRefusesToChangeHost() {
         Database fixed = Database.builder("fixed").connectionFactory(this.pg.pair.primaryConnectionFactory()).build();
         StepVerifier.create(fixed.changeHost("elsewhere"))
