@@ -135,10 +135,7 @@ final class ContextSession implements DbSession {
         Mono<Void> checks = this.transactionOpen ? extraCheck.then(this.hooks.runBeforeCommit()) : Mono.empty();
         return Uncancellable.run("Commit on " + this.database.name(), checks
                 .onErrorResume(veto -> this.queue.run(() -> rollbackNow()).then()
-                        .onErrorResume(failure -> {
-                            veto.addSuppressed(failure);
-                            return Mono.empty();
-                        })
+                        .onErrorResume(SuppressedFailure.into(veto))
                         .then(Mono.error(veto)))
                 .then(this.queue.run(() -> commitNow()).then())
                 .then(Mono.defer(() -> CommitHooks.runOnCommit(takeCommittedHooks()))));
@@ -317,12 +314,7 @@ final class ContextSession implements DbSession {
             if (error != null) {
                 return Uncancellable.run("Rolling back an atomic block on " + this.database.name(),
                         this.queue.run(() -> popFailed(frame)).then())
-                        .onErrorResume(failure -> {
-                            if (failure != error) {
-                                error.addSuppressed(failure);
-                            }
-                            return Mono.empty();
-                        });
+                        .onErrorResume(SuppressedFailure.into(error));
             }
             if (!frame.isOutermost() || isRollbackOnly()) {
                 return Uncancellable.run("Ending an atomic block on " + this.database.name(),
@@ -330,10 +322,7 @@ final class ContextSession implements DbSession {
             }
             Mono<Void> commit = frame.hooks.runBeforeCommit()
                     .onErrorResume(veto -> this.queue.run(() -> popFailed(frame)).then()
-                            .onErrorResume(failure -> {
-                                veto.addSuppressed(failure);
-                                return Mono.empty();
-                            })
+                            .onErrorResume(SuppressedFailure.into(veto))
                             .then(Mono.error(veto)))
                     .then(this.queue.run(() -> popCompleted(frame)).then());
             return Uncancellable.run("Committing an atomic block on " + this.database.name(), commit)
@@ -362,12 +351,9 @@ final class ContextSession implements DbSession {
                 return Mono.empty();
             }
             Connection connection = this.lease.connection;
-            return always(statement(connection, "RELEASE SAVEPOINT " + frame.savepoint), () -> Mono.empty())
+            return statement(connection, "RELEASE SAVEPOINT " + frame.savepoint)
                     .onErrorResume(failure -> rollbackToSavepoint(connection, frame.savepoint)
-                            .onErrorResume(secondary -> {
-                                failure.addSuppressed(secondary);
-                                return Mono.empty();
-                            })
+                            .onErrorResume(SuppressedFailure.into(failure))
                             .then(Mono.error(failure)));
         });
     }
@@ -564,10 +550,7 @@ final class ContextSession implements DbSession {
     static <T> Mono<T> always(Mono<T> first, Supplier<Mono<Void>> after) {
         return first
                 .onErrorResume(error -> after.get()
-                        .onErrorResume(secondary -> {
-                            error.addSuppressed(secondary);
-                            return Mono.empty();
-                        })
+                        .onErrorResume(SuppressedFailure.into(error))
                         .then(Mono.error(error)))
                 .flatMap(value -> after.get().thenReturn(value))
                 .switchIfEmpty(Mono.defer(() -> after.get().then(Mono.empty())));

@@ -243,12 +243,7 @@ public final class Database {
                 session -> Flux.<T>from(work.apply(session))
                         .concatWith(Mono.defer(() -> session.finish(true, true)).then(Mono.empty())),
                 session -> Mono.empty(),
-                (session, error) -> session.finish(false, true).then().onErrorResume(failure -> {
-                    if (failure != error) {
-                        error.addSuppressed(failure);
-                    }
-                    return Mono.empty();
-                }),
+                (session, error) -> session.finish(false, true).then().onErrorResume(SuppressedFailure.into(error)),
                 session -> session.finish(false, true));
     }
 

@@ -295,7 +295,7 @@ public final class UnitOfWork {
                 unitOfWork -> work.contextWrite(unitOfWork.bindReplacingCurrent())
                         .concatWith(Mono.defer(unitOfWork::commit).then(Mono.empty())),
                 UnitOfWork::close,
-                UnitOfWork::closeKeeping,
+                (unitOfWork, error) -> unitOfWork.close().onErrorResume(SuppressedFailure.into(error)),
                 UnitOfWork::close);
     }
 
@@ -307,18 +307,8 @@ public final class UnitOfWork {
                         .flatMap(value -> unitOfWork.commit().thenReturn(value))
                         .switchIfEmpty(Mono.defer(unitOfWork::commit).then(Mono.empty())),
                 UnitOfWork::close,
-                UnitOfWork::closeKeeping,
+                (unitOfWork, error) -> unitOfWork.close().onErrorResume(SuppressedFailure.into(error)),
                 UnitOfWork::close);
-    }
-
-    /** Closes after {@code error}, suppressing a close failure into it so that {@code error} stays the error. */
-    private Mono<Void> closeKeeping(Throwable error) {
-        return close().onErrorResume(failure -> {
-            if (failure != error) {
-                error.addSuppressed(failure);
-            }
-            return Mono.empty();
-        });
     }
 
     @Override
