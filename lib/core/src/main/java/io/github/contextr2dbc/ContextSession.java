@@ -42,8 +42,12 @@ final class ContextSession implements DbSession {
 
     private volatile boolean transactionOpen;
 
-    /** {@code BEGIN} was sent and not yet confirmed (it was cut short by a cancel): nothing ran in the transaction. */
-    private volatile boolean beginPending;
+    /**
+     * The outcome of the last {@code BEGIN}, which is sent together with the transaction's first statement
+     * (pipelined, without waiting for its answer) and runs to its end whatever happens to that statement;
+     * finishing steps wait for it, so that the driver knows the transaction is open.
+     */
+    private volatile Mono<Void> begun = Mono.empty();
 
     /** The first error that aborted the open transaction; cleared by a rollback (to a savepoint). */
     @Nullable
@@ -85,19 +89,16 @@ final class ContextSession implements DbSession {
 
     @Override
     public <T> Flux<T> withConnection(Function<? super Connection, ? extends Publisher<T>> work) {
-        if (this.lease != null && this.transactionOpen && !this.savepointsPending) {
-            return this.queue.run(() -> connectionInTransaction().flatMapMany(work).doOnError(this::noteError));
+        if (this.lease != null) {
+            return this.queue.run(() -> inTransaction(work));
         }
-        // Acquiring, BEGIN and pending SAVEPOINTs run as a task of their own that cannot be cancelled: a
-        // cancel racing with the pool handing out the connection could otherwise leave a connection that no
-        // later task knows of. Both tasks are queued now, in this order, so statements keep their
-        // subscription order; tasks queued after them (a rollback on cancel, say) see what the first stored.
+        // Acquiring runs as a task of its own that cannot be cancelled: a cancel racing with the pool
+        // handing out the connection could otherwise leave a connection that no later task knows of. Both
+        // tasks are queued now, in this order, so statements keep their subscription order; tasks queued
+        // after them (a rollback on cancel, say) see the connection the first one stored.
         return Flux.deferContextual(context -> {
-            Mono<Void> connected = Uncancellable.start(
-                    this.queue.run(() -> connectionInTransaction().doOnError(this::noteError).then()).then(), context);
-            return this.queue.run(() -> connected.thenMany(Flux.defer(() -> connectionInTransaction()
-                    .flatMapMany(work)
-                    .doOnError(this::noteError))));
+            Mono<Void> connected = Uncancellable.start(this.queue.run(() -> connection()).then(), context);
+            return this.queue.run(() -> connected.thenMany(Flux.defer(() -> inTransaction(work))));
         });
     }
 
@@ -403,45 +404,62 @@ final class ContextSession implements DbSession {
 
     // ---- steps; each runs inside one task of the queue ----
 
-    private Mono<Connection> connectionInTransaction() {
+    /** The session's connection, acquired (and stored) if it has none. */
+    private Mono<Connection> connection() {
         return Mono.defer(() -> {
             Database.Lease current = this.lease;
-            if (current == null && this.ended) {
+            if (current != null) {
+                return Mono.just(current.connection);
+            }
+            if (this.ended) {
                 return Mono.error(new IllegalStateException("The unit of work of this session of database '"
                         + this.database.name() + "' has ended: run statements before it finishes, or start a new "
                         + "one (UnitOfWork.inNewUnitOfWork)"));
             }
-            Throwable aborted = this.abortCause;
-            if (this.transactionOpen && aborted != null) {
-                return Mono.error(TransactionAbortedException.statementRefused(this.database.name(),
-                        this.activeFrame != null, aborted));
-            }
-            Mono<Connection> connection = current != null
-                    ? Mono.just(current.connection)
-                    : this.database.lease().map(leased -> {
+            // the acquisition finishes (and stores the connection) even if the statement is cancelled, and the
+            // session's next task waits for it, so that it sees the connection and releases it
+            return Uncancellable.run("Connecting a session of " + this.database.name(),
+                    this.queue.holdTurnWhile(this.database.lease().map(leased -> {
                         this.lease = leased;
                         return leased.connection;
-                    });
-            if (!this.transactionOpen) {
-                connection = connection.flatMap(this::begin);
-            }
-            return this.savepointsPending ? connection.flatMap(this::createSavepoints) : connection;
+                    })));
         });
     }
 
-    private Mono<Connection> begin(Connection connection) {
-        // marked open before BEGIN is sent: if BEGIN is cut short, finishing still rolls back
+    /**
+     * Runs {@code work} on the connection in the open transaction. If none is open, {@code BEGIN} goes out
+     * first and {@code work}'s statement right behind it, without waiting for the answer: the driver keeps
+     * the order, so this saves a round trip. Pending savepoints are created first.
+     */
+    private <T> Flux<T> inTransaction(Function<? super Connection, ? extends Publisher<T>> work) {
+        return Flux.deferContextual(context -> {
+            Throwable aborted = this.abortCause;
+            if (this.transactionOpen && aborted != null) {
+                return Flux.error(TransactionAbortedException.statementRefused(this.database.name(),
+                        this.activeFrame != null, aborted));
+            }
+            return connection().flatMapMany(connection -> {
+                Mono<Void> begin = this.transactionOpen ? Mono.empty() : begin(connection, context);
+                if (this.savepointsPending) {
+                    return begin.then(createSavepoints(connection)).thenMany(Flux.defer(() -> work.apply(connection)));
+                }
+                return Flux.merge(begin.then(Mono.<T>empty()), Flux.defer(() -> work.apply(connection)));
+            }).doOnError(this::noteError);
+        });
+    }
+
+    /** Sends {@code BEGIN} (with the session's options) now, to run to its end; returns its outcome. */
+    private Mono<Void> begin(Connection connection, reactor.util.context.ContextView context) {
         this.transactionOpen = true;
-        this.beginPending = true;
         this.abortCause = null;
-        return statement(connection, this.options.begin()).then(Mono.fromCallable(() -> {
-            this.beginPending = false;
-            return connection;
-        }));
+        Mono<Void> outcome = Uncancellable.start(statement(connection, this.options.begin()).doOnError(this::noteError),
+                context);
+        this.begun = outcome;
+        return outcome;
     }
 
     /** Sends the {@code SAVEPOINT}s of entered blocks that ran no statement yet, outermost first. */
-    private Mono<Connection> createSavepoints(Connection connection) {
+    private Mono<Void> createSavepoints(Connection connection) {
         Deque<AtomicFrame> pending = new ArrayDeque<>();
         for (AtomicFrame frame = this.activeFrame; frame != null; frame = frame.parent) {
             if (frame.savepoint != null && !frame.savepointCreated) {
@@ -454,7 +472,7 @@ final class ContextSession implements DbSession {
                     frame.savepointCreated = true;
                     return statement(connection, "SAVEPOINT " + frame.savepoint);
                 })
-                .then(Mono.just(connection));
+                .then();
     }
 
     private void noteError(Throwable error) {
@@ -470,10 +488,12 @@ final class ContextSession implements DbSession {
                 this.committedHooks = this.hooks.takeOnCommit();
                 return Mono.just(false);
             }
-            if (this.beginPending) {
-                // BEGIN was cut short, so no statement ran in the transaction: nothing to commit
-                return rollbackNow().thenReturn(false);
-            }
+            return afterBegin().then(Mono.defer(() -> commitOpen(current)));
+        });
+    }
+
+    private Mono<Boolean> commitOpen(Database.Lease current) {
+        return Mono.defer(() -> {
             Throwable aborted = this.abortCause;
             if (aborted != null || this.rollbackOnly) {
                 Throwable cause = aborted != null ? aborted
@@ -501,8 +521,7 @@ final class ContextSession implements DbSession {
             this.transactionOpen = false;
             this.abortCause = null;
             this.rollbackOnly = false;
-            this.beginPending = false;
-            return statement(current.connection, "ROLLBACK").thenReturn(true);
+            return afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true);
         });
     }
 
@@ -520,10 +539,16 @@ final class ContextSession implements DbSession {
                 this.transactionOpen = false;
                 this.abortCause = null;
                 this.rollbackOnly = false;
-                return always(statement(current.connection, "ROLLBACK").thenReturn(true), current::release).then();
+                return always(afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true),
+                        current::release).then();
             }
             return current.release();
         });
+    }
+
+    /** Completes when the last {@code BEGIN} has been answered, whatever the answer (a failure was noted). */
+    private Mono<Void> afterBegin() {
+        return this.begun.onErrorResume(error -> Mono.empty());
     }
 
     /**

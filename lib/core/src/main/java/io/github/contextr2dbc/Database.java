@@ -18,15 +18,18 @@ import io.r2dbc.spi.ConnectionFactoryOptions;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A handle for one logical database: its name, how to connect to its current host, the pool options,
  * and the options of its sessions.
  *
- * <p>Nothing is created when the handle is built: the pool is created on the first acquisition, once,
- * however many callers race for it. The handle's identity keys its session in a unit of work, so one
- * handle per database is shared by the whole application (a Spring bean, a static field).
+ * <p>Nothing connects when the handle is built: the driver's {@link ConnectionFactory} for the first
+ * host is made then (finding a driver may read jar files, so build handles at start-up, not on an event
+ * loop), and the pool is created on the first acquisition, once, however many callers race for it. The
+ * handle's identity keys its session in a unit of work, so one handle per database is shared by the
+ * whole application (a Spring bean, a static field).
  *
  * <p>{@link #changeHost(String)} switches the host at run time: new connections come from a new pool at
  * once, while connections already taken from the old pool finish their work and are returned to it, and
@@ -97,7 +100,9 @@ public final class Database {
         this.beforeSession = builder.beforeSession;
         this.sessionOptions = builder.sessionOptions;
         this.outsideUnitOfWork = builder.outsideUnitOfWork;
-        this.generation = new AtomicReference<>(new PoolGeneration(this, builder.host));
+        // the first host's factory is made now, on the building thread: finding a driver may read jar files
+        this.generation = new AtomicReference<>(
+                new PoolGeneration(this, builder.host, this.connectionFactoryCreator.apply(builder.host)));
         this.sessionConnectionFactory = new SessionConnectionFactory(this);
     }
 
@@ -144,6 +149,7 @@ public final class Database {
     /**
      * Switches new connections to {@code host}. Connections in use finish on the old host and go back to
      * the old pool, which is disposed when the last one is back. Nothing happens if the host is the same.
+     * The connection factory for the new host is made on a bounded-elastic thread.
      *
      * @return a cold {@link Mono}: complete once switched (and the old pool disposed, if it was idle);
      * error: {@link IllegalArgumentException} for a blank host, {@link IllegalStateException} if the
@@ -163,17 +169,25 @@ public final class Database {
             if (this.closed) {
                 return Mono.error(closedError());
             }
-            for (;;) {
-                PoolGeneration current = this.generation.get();
-                if (current.host().equals(host)) {
-                    return Mono.empty();
-                }
-                PoolGeneration next = new PoolGeneration(this, host);
-                if (this.generation.compareAndSet(current, next)) {
-                    return Uncancellable.run("Retiring the pool of " + this.name + " at " + current.host(),
-                            current.retire());
-                }
+            if (this.generation.get().host().equals(host)) {
+                return Mono.empty();
             }
+            // the creator may block (a driver lookup reads jar files): it runs on a thread that may block
+            return Mono.fromCallable(() -> this.connectionFactoryCreator.apply(host))
+                    .subscribeOn(Schedulers.boundedElastic())
+                    .flatMap(factory -> {
+                        for (;;) {
+                            PoolGeneration current = this.generation.get();
+                            if (current.host().equals(host)) {
+                                return Mono.<Void>empty();
+                            }
+                            PoolGeneration next = new PoolGeneration(this, host, factory);
+                            if (this.generation.compareAndSet(current, next)) {
+                                return Uncancellable.run("Retiring the pool of " + this.name + " at " + current.host(),
+                                        current.retire());
+                            }
+                        }
+                    });
         });
     }
 
@@ -305,12 +319,12 @@ public final class Database {
     }
 
     ConnectionFactoryMetadata connectionFactoryMetadata() {
-        return this.connectionFactoryCreator.apply(host()).getMetadata();
+        return this.generation.get().connectionFactory().getMetadata();
     }
 
-    ConnectionPoolConfiguration poolConfiguration(String host) {
+    ConnectionPoolConfiguration poolConfiguration(ConnectionFactory connectionFactory) {
         ConnectionPoolConfiguration.Builder builder = ConnectionPoolConfiguration
-                .builder(this.connectionFactoryCreator.apply(host))
+                .builder(connectionFactory)
                 .name("context-r2dbc-" + this.name)
                 .initialSize(this.initialSize)
                 .maxSize(this.maxSize)
@@ -417,8 +431,9 @@ public final class Database {
 
         /**
          * Connects through {@code creator}, which makes a {@link ConnectionFactory} for a host; starts on
-         * {@code host}. {@link Database#changeHost(String)} calls the creator again with the new host.
-         * The creator must not block (it runs when a pool is first needed).
+         * {@code host}. The creator runs for the first host when the database is built, and again for each
+         * {@link Database#changeHost(String) new host}, on a thread that may block (a driver lookup may
+         * read jar files). It must not connect: the pool connects when first used.
          */
         public Builder connectionFactory(String host, Function<String, ConnectionFactory> creator) {
             if (host == null || host.isBlank()) {

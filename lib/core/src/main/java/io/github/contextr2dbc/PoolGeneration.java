@@ -31,9 +31,12 @@ final class PoolGeneration {
     @Nullable
     private volatile ConnectionPool pool;
 
-    PoolGeneration(Database database, String host) {
+    private final ConnectionFactory connectionFactory;
+
+    PoolGeneration(Database database, String host, ConnectionFactory connectionFactory) {
         this.database = database;
         this.host = host;
+        this.connectionFactory = connectionFactory;
     }
 
     String host() {
@@ -112,8 +115,9 @@ final class PoolGeneration {
         return pool == null ? Optional.empty() : pool.getMetrics();
     }
 
+    /** The (unpooled) factory of this host. */
     ConnectionFactory connectionFactory() {
-        return pool();
+        return this.connectionFactory;
     }
 
     private Mono<Void> disposePool() {
@@ -127,7 +131,7 @@ final class PoolGeneration {
             synchronized (this) {
                 pool = this.pool;
                 if (pool == null) {
-                    pool = new ConnectionPool(this.database.poolConfiguration(this.host));
+                    pool = new ConnectionPool(this.database.poolConfiguration(this.connectionFactory));
                     this.pool = pool;
                 }
             }

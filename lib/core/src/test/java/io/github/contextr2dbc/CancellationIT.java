@@ -59,7 +59,9 @@ class CancellationIT {
         assertThat(completed.get() + cancelled.get()).isEqualTo(1000);
         assertThat(this.db.connectionsInUse()).isZero();
         assertThat(this.db.poolMetrics()).hasValueSatisfying(metrics -> assertThat(metrics.acquiredSize()).isZero());
-        assertThat(this.pg.idleInTransaction()).isZero();
+        assertThat(this.pg.idleInTransaction())
+                .as("sessions idle in transaction: %s", this.pg.queryStrings("SELECT state || ' / ' || query || ' / ' || coalesce(backend_xid::text, '-') FROM pg_stat_activity WHERE datname = '" + this.pg.name + "'"))
+                .isZero();
         // every completed unit of work committed exactly its own row; cancelled ones may or may not have
         assertThat(this.pg.queryLong("SELECT count(*) FROM item")).isBetween((long) completed.get(), 1000L);
     }

@@ -69,4 +69,21 @@ class SerialQueueTest {
         StepVerifier.create(this.queue.run(() -> Mono.just(2))).expectNext(2).verifyComplete();
         assertThat(this.queue.isIdle()).isTrue();
     }
+
+    @Test
+    void aHeldTurnOutlivesTheCancelOfItsOperation() {
+        Sinks.Empty<Void> step = Sinks.empty();
+        AtomicInteger secondRan = new AtomicInteger();
+        StepVerifier.create(this.queue.run(() -> Uncancellable.run("held step", this.queue.holdTurnWhile(step.asMono()))))
+                .expectSubscription()
+                .thenCancel()
+                .verify();
+        StepVerifier.create(this.queue.run(() -> Mono.fromRunnable(secondRan::incrementAndGet)))
+                .expectSubscription()
+                .then(() -> assertThat(secondRan).as("waits for the held step").hasValue(0))
+                .then(step::tryEmitEmpty)
+                .verifyComplete();
+        assertThat(secondRan).hasValue(1);
+        assertThat(this.queue.isIdle()).isTrue();
+    }
 }

@@ -31,4 +31,12 @@ class BlockHoundInstalledTest {
 
         StepVerifier.create(blocking).expectNext(1).verifyComplete();
     }
+
+    @Test
+    void theThirdPartyAllowancesAreFoundByBlockHound() {
+        org.assertj.core.api.Assertions.assertThat(java.util.ServiceLoader.load(
+                        reactor.blockhound.integration.BlockHoundIntegration.class).stream()
+                        .map(java.util.ServiceLoader.Provider::type))
+                .contains(ThirdPartyBlockingAllowances.class);
+    }
 }
