@@ -1,7 +1,7 @@
 package io.github.contextr2dbc.example;
 
-import io.r2dbc.spi.Connection;
-import io.r2dbc.spi.ConnectionFactory;
+import io.github.contextr2dbc.DbSession;
+import io.github.contextr2dbc.spring.WithoutUnitOfWork;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -20,24 +20,16 @@ class PingController {
     record DbStatus(String status, int value) {
     }
 
-    private final ConnectionFactory connectionFactory;
-
-    PingController(ConnectionFactory connectionFactory) {
-        this.connectionFactory = connectionFactory;
-    }
-
+    /** Touches no database, so it needs no unit of work at all. */
+    @WithoutUnitOfWork
     @GetMapping("/ping")
     Status ping() {
         return new Status("ok");
     }
 
+    /** {@code SELECT 1} in the request's session of the default database. */
     @GetMapping("/db/ping")
-    Mono<DbStatus> dbPing() {
-        return Mono.usingWhen(
-                        connectionFactory.create(),
-                        connection -> Mono.from(connection.createStatement("SELECT 1").execute())
-                                .flatMap(result -> Mono.from(result.map((row, metadata) -> row.get(0, Integer.class)))),
-                        Connection::close)
-                .map(value -> new DbStatus("ok", value));
+    Mono<DbStatus> dbPing(DbSession session) {
+        return session.sql("SELECT 1").one(row -> row.get(0, Integer.class)).map(value -> new DbStatus("ok", value));
     }
 }

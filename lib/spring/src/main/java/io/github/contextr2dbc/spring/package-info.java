@@ -1,5 +1,16 @@
 /**
- * Spring integration: the WebFlux filter that makes each request a unit of work, Spring Boot
- * auto-configuration, metrics and health. Not built yet: this package is the placeholder for that work.
+ * Spring WebFlux integration: {@link io.github.contextr2dbc.spring.ContextR2dbcWebFilter} makes every
+ * request a unit of work, committed or rolled back by the response status (a
+ * {@link io.github.contextr2dbc.spring.CommitPolicy}) before the response is committed, and released on
+ * every path, cancel included; {@link io.github.contextr2dbc.spring.DatabaseProblemHandler} turns
+ * database errors, failed commits included, into RFC 9457 problem responses through a
+ * {@link io.github.contextr2dbc.spring.ProblemMapping};
+ * {@link io.github.contextr2dbc.spring.DatabaseArgumentResolver} injects sessions and databases into
+ * handler methods. The per-request state machine and the response decorator that tells streamed bodies
+ * from single values are package-private. Spring Boot wires all of it from properties in
+ * {@code io.github.contextr2dbc.spring.boot}.
  */
+@NullMarked
 package io.github.contextr2dbc.spring;
+
+import org.jspecify.annotations.NullMarked;

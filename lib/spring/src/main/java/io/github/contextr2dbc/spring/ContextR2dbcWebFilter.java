@@ -1,0 +1,205 @@
+package io.github.contextr2dbc.spring;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+import io.github.contextr2dbc.DbSession;
+import io.github.contextr2dbc.UnitOfWork;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.springframework.core.Ordered;
+import org.springframework.web.reactive.result.method.RequestMappingInfoHandlerMapping;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/**
+ * Makes every request a {@linkplain UnitOfWork unit of work} and finishes it by the response status.
+ *
+ * <p><b>When it commits.</b> The unit of work is finished right before the response is committed (in
+ * {@code ServerHttpResponse.beforeCommit}, or, for a response with an empty body, as soon as the handler
+ * chain completes): it is committed when nothing failed and the {@link CommitPolicy} accepts the status
+ * (by default: below 400), else rolled back; then it is closed, which releases every connection. Because
+ * this happens before the status line is sent, a commit that fails (e.g. a deferred constraint checked
+ * at {@code COMMIT}) becomes an error that the exception handlers turn into a problem response (see
+ * {@link DatabaseProblemHandler}) — the client never sees a 2xx for work that was lost. A handler error
+ * rolls back before the error response is written; a cancelled request (the client went away) rolls
+ * back. Whatever the path (value body, empty body, error response, 404 with no handler, streamed body,
+ * cancel), the unit of work is finished exactly once.
+ *
+ * <p><b>Streamed bodies.</b> A body written as a stream (a {@code Flux} sent as a JSON array, NDJSON or
+ * server-sent events) is read inside the unit of work, and the unit of work finishes after its last
+ * element, before the end of the response is sent: committed if the stream completed (by the policy,
+ * with the status already sent), rolled back if it failed or was cancelled. A commit that fails there
+ * can no longer change the status; the response is aborted instead, so the client sees a broken
+ * response, never a clean end. Write in handlers that return a {@code Mono} (or collect the
+ * {@code Flux}) when the client must learn of a failed commit through the status.
+ *
+ * <p><b>Skipping.</b> No unit of work is opened when the Reactor Context already holds one (tests and
+ * outer filters use that to provide their own), when the exchange attribute {@link #SKIP_ATTRIBUTE} is
+ * {@code true}, or when the request goes to a handler method annotated {@link WithoutUnitOfWork}.
+ *
+ * <p><b>Order.</b> {@link #DEFAULT_ORDER} ({@value #DEFAULT_ORDER}) runs it before Spring Security's
+ * {@code WebFilterChainProxy} ({@code -100}), so that security's own database look-ups run inside the
+ * request's unit of work and a 401/403 rolls back, and after filters that rewrite the request (Spring's
+ * {@code HiddenHttpMethodFilter} runs at {@code -10000}). A filter that sets {@link #SKIP_ATTRIBUTE} must
+ * run before it.
+ *
+ * <p>The unit of work is also stored as the exchange attribute {@link #UNIT_OF_WORK_ATTRIBUTE}, for code
+ * that has the exchange but not the Reactor Context.
+ */
+public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
+
+    /** The default order: before Spring Security ({@code -100}), after request-rewriting filters. */
+    public static final int DEFAULT_ORDER = -200;
+
+    /** The exchange attribute holding the request's {@link UnitOfWork}. */
+    public static final String UNIT_OF_WORK_ATTRIBUTE = ContextR2dbcWebFilter.class.getName() + ".UNIT_OF_WORK";
+
+    /**
+     * Set this exchange attribute to {@link Boolean#TRUE} (in a filter ordered before this one) to run the
+     * request without a unit of work.
+     */
+    public static final String SKIP_ATTRIBUTE = ContextR2dbcWebFilter.class.getName() + ".SKIP";
+
+    private final CommitPolicy policy;
+
+    @Nullable
+    private final Function<? super DbSession, ? extends Publisher<Void>> beforeCommit;
+
+    private final UnitOfWorkListener listener;
+
+    @Nullable
+    private final OptOutRoutes optOutRoutes;
+
+    private final int order;
+
+    private ContextR2dbcWebFilter(Builder builder) {
+        this.policy = builder.policy;
+        this.beforeCommit = builder.beforeCommit;
+        this.listener = builder.listener;
+        this.optOutRoutes = builder.handlerMappings.isEmpty() ? null : new OptOutRoutes(builder.handlerMappings);
+        this.order = builder.order;
+    }
+
+    /** A filter with the {@linkplain CommitPolicy#standard() standard} policy and nothing else configured. */
+    public static ContextR2dbcWebFilter standard() {
+        return builder().build();
+    }
+
+    /** A builder; every setter names its default. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Runs the rest of the chain in a new unit of work and finishes it as described above.
+     *
+     * @return a cold {@link Mono}: complete once the response is handled and the unit of work finished;
+     * error: the handler's error (after the rollback), or the commit's error (the response is then still
+     * uncommitted, for the exception handlers); cancel: the unit of work is rolled back and closed, every
+     * connection released
+     */
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        return Mono.deferContextual(context -> {
+            if (UnitOfWork.find(context).isPresent() || Boolean.TRUE.equals(exchange.getAttribute(SKIP_ATTRIBUTE))) {
+                return chain.filter(exchange);
+            }
+            OptOutRoutes routes = this.optOutRoutes;
+            if (routes != null && routes.optedOut(exchange)) {
+                return chain.filter(exchange);
+            }
+            return inUnitOfWork(exchange, chain);
+        });
+    }
+
+    private Mono<Void> inUnitOfWork(ServerWebExchange exchange, WebFilterChain chain) {
+        RequestUnitOfWork request = new RequestUnitOfWork(UnitOfWork.create(), exchange.getResponse(), this.policy,
+                this.beforeCommit, this.listener);
+        exchange.getAttributes().put(UNIT_OF_WORK_ATTRIBUTE, request.unitOfWork());
+        exchange.getResponse().beforeCommit(request::beforeResponseCommit);
+        ServerWebExchange decorated = exchange.mutate()
+                .response(new UnitOfWorkResponse(exchange.getResponse(), request))
+                .build();
+        return Mono.usingWhen(
+                Mono.just(request),
+                started -> chain.filter(decorated).contextWrite(started.unitOfWork().bind()),
+                RequestUnitOfWork::afterHandler,
+                RequestUnitOfWork::afterError,
+                RequestUnitOfWork::afterCancel);
+    }
+
+    @Override
+    public int getOrder() {
+        return this.order;
+    }
+
+    @Override
+    public String toString() {
+        return "ContextR2dbcWebFilter{" + this.policy + ", order " + this.order + "}";
+    }
+
+    /** Builds a {@link ContextR2dbcWebFilter}. */
+    public static final class Builder {
+
+        private CommitPolicy policy = CommitPolicy.standard();
+
+        @Nullable
+        private Function<? super DbSession, ? extends Publisher<Void>> beforeCommit;
+
+        private UnitOfWorkListener listener = UnitOfWorkListener.NONE;
+
+        private List<RequestMappingInfoHandlerMapping> handlerMappings = List.of();
+
+        private int order = DEFAULT_ORDER;
+
+        private Builder() {
+        }
+
+        /** Which statuses commit. Default: {@link CommitPolicy#standard()} (below 400). */
+        public Builder commitPolicy(CommitPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * A check run for every session in a transaction just before committing; if it errors for any,
+         * nothing is committed, every session is rolled back, and its error becomes the request's error
+         * (the veto). Default: none.
+         */
+        public Builder beforeCommit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+            this.beforeCommit = beforeCommit;
+            return this;
+        }
+
+        /** Told how each unit of work ended (metrics). Default: {@link UnitOfWorkListener#NONE}. */
+        public Builder listener(UnitOfWorkListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * The handler mappings whose methods may be annotated {@link WithoutUnitOfWork} (in a Spring
+         * application: the {@code RequestMappingHandlerMapping} bean). Default: none, so the annotation
+         * is not looked for.
+         */
+        public Builder handlerMappings(List<? extends RequestMappingInfoHandlerMapping> handlerMappings) {
+            this.handlerMappings = List.copyOf(handlerMappings);
+            return this;
+        }
+
+        /** The filter's order. Default: {@link #DEFAULT_ORDER}. */
+        public Builder order(int order) {
+            this.order = order;
+            return this;
+        }
+
+        /** The filter. */
+        public ContextR2dbcWebFilter build() {
+            return new ContextR2dbcWebFilter(this);
+        }
+    }
+}

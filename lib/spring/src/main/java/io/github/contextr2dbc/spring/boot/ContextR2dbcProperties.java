@@ -1,0 +1,339 @@
+package io.github.contextr2dbc.spring.boot;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.contextr2dbc.OutsideUnitOfWork;
+import io.github.contextr2dbc.spring.ContextR2dbcWebFilter;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Settings of context-r2dbc, under {@code context-r2dbc}.
+ *
+ * <pre>{@code
+ * context-r2dbc:
+ *   databases:
+ *     main:
+ *       url: r2dbc:postgresql://app:secret@db-primary:5432/shop
+ *       default: true
+ *       pool:
+ *         max-size: 20
+ *     replica:
+ *       url: r2dbc:postgresql://app:secret@db-replica:5432/shop
+ *       replica-of: main
+ * }</pre>
+ */
+@ConfigurationProperties("context-r2dbc")
+public class ContextR2dbcProperties {
+
+    /**
+     * The databases, by name. Each becomes a Database bean named "<name>Database" and a session-aware
+     * ConnectionFactory bean named "<name>ConnectionFactory"; the default database's beans are @Primary.
+     * Units of work commit them in the order they are declared here.
+     */
+    private Map<String, DatabaseProperties> databases = new LinkedHashMap<>();
+
+    /** A fail-fast check at startup: SELECT 1 on every database. */
+    private final StartupProbe startupProbe = new StartupProbe();
+
+    /** The WebFlux filter that makes every request a unit of work. */
+    private final Web web = new Web();
+
+    public Map<String, DatabaseProperties> getDatabases() {
+        return this.databases;
+    }
+
+    public void setDatabases(Map<String, DatabaseProperties> databases) {
+        this.databases = databases;
+    }
+
+    public StartupProbe getStartupProbe() {
+        return this.startupProbe;
+    }
+
+    public Web getWeb() {
+        return this.web;
+    }
+
+    /** One database: where it is, its pool, its role. */
+    public static class DatabaseProperties {
+
+        /** The R2DBC URL, e.g. r2dbc:postgresql://app:secret@db1:5432/shop. */
+        @Nullable
+        private String url;
+
+        /** Whether this is the default database (its beans are @Primary and it is used where no name is given). */
+        private boolean isDefault;
+
+        /** The name of the database this one is a streaming replica of (health then reports replication lag). */
+        @Nullable
+        private String replicaOf;
+
+        /**
+         * What the session-aware ConnectionFactory does outside a unit of work: fail (the default), or hand
+         * out plain auto-commit connections.
+         */
+        private OutsideUnitOfWork outsideUnitOfWork = OutsideUnitOfWork.FAIL;
+
+        /** The connection pool. */
+        private final Pool pool = new Pool();
+
+        /** How sessions open their transactions. */
+        private final Session session = new Session();
+
+        @Nullable
+        public String getUrl() {
+            return this.url;
+        }
+
+        public void setUrl(@Nullable String url) {
+            this.url = url;
+        }
+
+        public boolean isDefault() {
+            return this.isDefault;
+        }
+
+        public void setDefault(boolean isDefault) {
+            this.isDefault = isDefault;
+        }
+
+        @Nullable
+        public String getReplicaOf() {
+            return this.replicaOf;
+        }
+
+        public void setReplicaOf(@Nullable String replicaOf) {
+            this.replicaOf = replicaOf;
+        }
+
+        public OutsideUnitOfWork getOutsideUnitOfWork() {
+            return this.outsideUnitOfWork;
+        }
+
+        public void setOutsideUnitOfWork(OutsideUnitOfWork outsideUnitOfWork) {
+            this.outsideUnitOfWork = outsideUnitOfWork;
+        }
+
+        public Pool getPool() {
+            return this.pool;
+        }
+
+        public Session getSession() {
+            return this.session;
+        }
+    }
+
+    /** A database's connection pool. */
+    public static class Pool {
+
+        /** The most connections the pool holds. */
+        private int maxSize = 10;
+
+        /** Connections opened when the pool is created (0: nothing opens before first use). */
+        private int initialSize = 0;
+
+        /** The longest a statement waits for a connection before it fails (answered 503). */
+        private Duration acquireTimeout = Duration.ofSeconds(10);
+
+        /** How long an idle connection stays in the pool. */
+        private Duration maxIdleTime = Duration.ofMinutes(30);
+
+        /** The longest a connection lives before the pool replaces it. */
+        private Duration maxLifeTime = Duration.ofMinutes(30);
+
+        /** A query run to validate a connection before handing it out; unset: the driver's local check only. */
+        @Nullable
+        private String validationQuery;
+
+        public int getMaxSize() {
+            return this.maxSize;
+        }
+
+        public void setMaxSize(int maxSize) {
+            this.maxSize = maxSize;
+        }
+
+        public int getInitialSize() {
+            return this.initialSize;
+        }
+
+        public void setInitialSize(int initialSize) {
+            this.initialSize = initialSize;
+        }
+
+        public Duration getAcquireTimeout() {
+            return this.acquireTimeout;
+        }
+
+        public void setAcquireTimeout(Duration acquireTimeout) {
+            this.acquireTimeout = acquireTimeout;
+        }
+
+        public Duration getMaxIdleTime() {
+            return this.maxIdleTime;
+        }
+
+        public void setMaxIdleTime(Duration maxIdleTime) {
+            this.maxIdleTime = maxIdleTime;
+        }
+
+        public Duration getMaxLifeTime() {
+            return this.maxLifeTime;
+        }
+
+        public void setMaxLifeTime(Duration maxLifeTime) {
+            this.maxLifeTime = maxLifeTime;
+        }
+
+        @Nullable
+        public String getValidationQuery() {
+            return this.validationQuery;
+        }
+
+        public void setValidationQuery(@Nullable String validationQuery) {
+            this.validationQuery = validationQuery;
+        }
+    }
+
+    /** How a database's sessions open their transactions; unset values keep the server's settings. */
+    public static class Session {
+
+        /** Whether transactions are opened READ ONLY. */
+        private boolean readOnly;
+
+        /** The longest a statement may run (SET LOCAL statement_timeout). */
+        @Nullable
+        private Duration statementTimeout;
+
+        /** The longest a statement may wait for a lock (SET LOCAL lock_timeout). */
+        @Nullable
+        private Duration lockTimeout;
+
+        public boolean isReadOnly() {
+            return this.readOnly;
+        }
+
+        public void setReadOnly(boolean readOnly) {
+            this.readOnly = readOnly;
+        }
+
+        @Nullable
+        public Duration getStatementTimeout() {
+            return this.statementTimeout;
+        }
+
+        public void setStatementTimeout(@Nullable Duration statementTimeout) {
+            this.statementTimeout = statementTimeout;
+        }
+
+        @Nullable
+        public Duration getLockTimeout() {
+            return this.lockTimeout;
+        }
+
+        public void setLockTimeout(@Nullable Duration lockTimeout) {
+            this.lockTimeout = lockTimeout;
+        }
+    }
+
+    /** The startup probe. */
+    public static class StartupProbe {
+
+        /** Whether to run SELECT 1 on every database at startup and fail the startup if one does not answer. */
+        private boolean enabled;
+
+        /** How long the probe waits for each database. */
+        private Duration timeout = Duration.ofSeconds(10);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getTimeout() {
+            return this.timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
+        }
+    }
+
+    /** The WebFlux filter. */
+    public static class Web {
+
+        /** Whether every request is a unit of work (the filter, problem responses, argument resolvers). */
+        private boolean enabled = true;
+
+        /** Whether 3xx responses commit. */
+        private boolean commitRedirects = true;
+
+        /** Statuses that commit although they are 400 or above. */
+        private List<Integer> commitStatuses = new ArrayList<>();
+
+        /** Statuses that roll back although they are below 400. */
+        private List<Integer> rollbackStatuses = new ArrayList<>();
+
+        /** The filter's order (the default runs it before Spring Security, at -100). */
+        private int filterOrder = ContextR2dbcWebFilter.DEFAULT_ORDER;
+
+        /** Whether database errors (and failed commits) become RFC 9457 problem responses. */
+        private boolean problemResponses = true;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public boolean isCommitRedirects() {
+            return this.commitRedirects;
+        }
+
+        public void setCommitRedirects(boolean commitRedirects) {
+            this.commitRedirects = commitRedirects;
+        }
+
+        public List<Integer> getCommitStatuses() {
+            return this.commitStatuses;
+        }
+
+        public void setCommitStatuses(List<Integer> commitStatuses) {
+            this.commitStatuses = commitStatuses;
+        }
+
+        public List<Integer> getRollbackStatuses() {
+            return this.rollbackStatuses;
+        }
+
+        public void setRollbackStatuses(List<Integer> rollbackStatuses) {
+            this.rollbackStatuses = rollbackStatuses;
+        }
+
+        public int getFilterOrder() {
+            return this.filterOrder;
+        }
+
+        public void setFilterOrder(int filterOrder) {
+            this.filterOrder = filterOrder;
+        }
+
+        public boolean isProblemResponses() {
+            return this.problemResponses;
+        }
+
+        public void setProblemResponses(boolean problemResponses) {
+            this.problemResponses = problemResponses;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.github.contextr2dbc.spring.boot;
+
+import java.time.Duration;
+
+import io.github.contextr2dbc.Database;
+import io.r2dbc.spi.Readable;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
+import reactor.core.publisher.Mono;
+
+/**
+ * The health of one database, checked in a session of its own ({@link Database#inSession}), never inside
+ * a request's unit of work. A primary is up when it answers; a replica (one with a primary) also reports
+ * its replication lag: {@code lagBytes} (WAL the primary has written that the replica has not replayed)
+ * and {@code lagSeconds} (age of the last replayed transaction, 0 when everything received is replayed).
+ */
+final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private static final String REPLICA_SQL = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, "
+            + "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+            + "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8, "
+            + "pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::float8";
+
+    private final Database database;
+
+    @Nullable
+    private final Database primary;
+
+    DatabaseHealthIndicator(Database database, @Nullable Database primary) {
+        this.database = database;
+        this.primary = primary;
+    }
+
+    /**
+     * Checks the database.
+     *
+     * @return a cold {@link Mono} of the health: up with details, or down with the error (never an error
+     * signal); cancel: the check's session is rolled back and released
+     */
+    @Override
+    public Mono<Health> health() {
+        Mono<Health> check = this.primary == null ? primaryHealth() : replicaHealth(this.primary);
+        return check
+                .timeout(TIMEOUT)
+                .onErrorResume(error -> Mono.just(Health.down()
+                        .withDetail("database", this.database.name())
+                        .withDetail("host", this.database.host())
+                        .withDetail("error", error.getClass().getName())
+                        .build()));
+    }
+
+    private Mono<Health> primaryHealth() {
+        return this.database.inSession(session -> session.sql("SELECT pg_is_in_recovery()")
+                        .one(row -> row.get(0, Boolean.class)))
+                .single()
+                .map(inRecovery -> details(Health.up()).withDetail("inRecovery", inRecovery).build());
+    }
+
+    private Mono<Health> replicaHealth(Database primary) {
+        return primary.inSession(session -> session.sql("SELECT pg_current_wal_lsn()::text")
+                        .one(row -> row.get(0, String.class)))
+                .single()
+                .flatMap(primaryLsn -> this.database.inSession(session -> session.sql(REPLICA_SQL)
+                                .bind(0, primaryLsn)
+                                .one(DatabaseHealthIndicator::replicaState))
+                        .single())
+                .map(state -> {
+                    Health.Builder builder = details(Health.up())
+                            .withDetail("replicaOf", primary.name())
+                            .withDetail("inRecovery", state.inRecovery);
+                    if (state.inRecovery) {
+                        builder.withDetail("replayLsn", state.replayLsn == null ? "none" : state.replayLsn)
+                                .withDetail("lagBytes", Math.max(0L, Math.round(state.lagBytes)))
+                                .withDetail("lagSeconds", state.lagSeconds);
+                    } else {
+                        builder.withDetail("warning", "not in recovery: this replica has been promoted");
+                    }
+                    return builder.build();
+                });
+    }
+
+    private Health.Builder details(Health.Builder builder) {
+        builder.withDetail("database", this.database.name()).withDetail("host", this.database.host());
+        this.database.poolMetrics().ifPresent(pool -> builder
+                .withDetail("poolAcquired", pool.acquiredSize())
+                .withDetail("poolIdle", pool.idleSize())
+                .withDetail("poolMaxSize", pool.getMaxAllocatedSize()));
+        return builder;
+    }
+
+    private static ReplicaState replicaState(Readable row) {
+        Boolean inRecovery = row.get(0, Boolean.class);
+        Double lagSeconds = row.get(2, Double.class);
+        Double lagBytes = row.get(3, Double.class);
+        return new ReplicaState(Boolean.TRUE.equals(inRecovery), row.get(1, String.class),
+                lagSeconds == null ? 0.0 : lagSeconds, lagBytes == null ? 0.0 : lagBytes);
+    }
+
+    private record ReplicaState(boolean inRecovery, @Nullable String replayLsn, double lagSeconds, double lagBytes) {
+    }
+}

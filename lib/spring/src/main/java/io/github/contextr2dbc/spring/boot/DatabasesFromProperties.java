@@ -1,0 +1,168 @@
+package io.github.contextr2dbc.spring.boot;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.SessionOptions;
+import io.github.contextr2dbc.spring.Databases;
+import io.github.contextr2dbc.spring.boot.ContextR2dbcProperties.DatabaseProperties;
+import io.r2dbc.spi.ConnectionFactory;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.config.ConstructorArgumentValues;
+import org.springframework.beans.factory.support.BeanDefinitionRegistry;
+import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
+import org.springframework.core.env.Environment;
+import org.springframework.core.type.AnnotationMetadata;
+
+/**
+ * Registers the beans of the databases declared under {@code context-r2dbc.databases}: one
+ * {@link Databases} bean ({@value #DATABASES_BEAN}) that builds every {@link Database} handle in
+ * declaration order, and per database a {@code <name>Database} and a {@code <name>ConnectionFactory}
+ * bean (the session-aware one), {@code @Primary} for the default database. Nothing is registered when
+ * no database is declared.
+ */
+final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, EnvironmentAware {
+
+    static final String DATABASES_BEAN = "contextR2dbcDatabases";
+
+    static final String LIFECYCLE_BEAN = "contextR2dbcDatabasesLifecycle";
+
+    private static final String PREFIX = "context-r2dbc.databases.";
+
+    @Nullable
+    private Environment environment;
+
+    @Override
+    public void setEnvironment(Environment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
+        if (this.environment == null) {
+            return;
+        }
+        ContextR2dbcProperties properties = Binder.get(this.environment)
+                .bind("context-r2dbc", ContextR2dbcProperties.class)
+                .orElseGet(ContextR2dbcProperties::new);
+        if (properties.getDatabases().isEmpty() || registry.containsBeanDefinition(DATABASES_BEAN)) {
+            return;
+        }
+        Map<String, DatabaseProperties> declared = new LinkedHashMap<>(properties.getDatabases());
+        String defaultName = defaultName(declared);
+
+        RootBeanDefinition databases = new RootBeanDefinition(Databases.class, () -> build(declared, defaultName));
+        registry.registerBeanDefinition(DATABASES_BEAN, databases);
+
+        for (String name : declared.keySet()) {
+            boolean primary = name.equals(defaultName);
+            RootBeanDefinition database = new RootBeanDefinition();
+            database.setTargetType(Database.class);
+            database.setFactoryBeanName(DATABASES_BEAN);
+            database.setFactoryMethodName("get");
+            ConstructorArgumentValues arguments = new ConstructorArgumentValues();
+            arguments.addIndexedArgumentValue(0, name);
+            database.setConstructorArgumentValues(arguments);
+            database.setPrimary(primary);
+            registry.registerBeanDefinition(name + "Database", database);
+
+            RootBeanDefinition connectionFactory = new RootBeanDefinition();
+            connectionFactory.setTargetType(ConnectionFactory.class);
+            connectionFactory.setFactoryBeanName(name + "Database");
+            connectionFactory.setFactoryMethodName("connectionFactory");
+            connectionFactory.setPrimary(primary);
+            registry.registerBeanDefinition(name + "ConnectionFactory", connectionFactory);
+        }
+
+        RootBeanDefinition lifecycle = new RootBeanDefinition(DatabasesLifecycle.class);
+        ConstructorArgumentValues lifecycleArguments = new ConstructorArgumentValues();
+        lifecycleArguments.addIndexedArgumentValue(0, new org.springframework.beans.factory.config.RuntimeBeanReference(DATABASES_BEAN));
+        lifecycleArguments.addIndexedArgumentValue(1, properties.getStartupProbe());
+        lifecycle.setConstructorArgumentValues(lifecycleArguments);
+        registry.registerBeanDefinition(LIFECYCLE_BEAN, lifecycle);
+    }
+
+    /** Which database is the default; fails with a message naming the property to set. */
+    static String defaultName(Map<String, DatabaseProperties> declared) {
+        List<String> marked = new ArrayList<>();
+        List<String> notReplicas = new ArrayList<>();
+        declared.forEach((name, database) -> {
+            if (database.getUrl() == null || database.getUrl().isBlank()) {
+                throw new IllegalStateException(PREFIX + name + ".url is not set: give the R2DBC URL of database '"
+                        + name + "', e.g. r2dbc:postgresql://app:secret@localhost:5432/shop");
+            }
+            String replicaOf = database.getReplicaOf();
+            if (replicaOf != null && !replicaOf.isBlank()) {
+                if (replicaOf.equals(name) || !declared.containsKey(replicaOf)) {
+                    throw new IllegalStateException(PREFIX + name + ".replica-of is '" + replicaOf + "', which is not "
+                            + "another configured database; the databases are " + declared.keySet());
+                }
+            } else {
+                notReplicas.add(name);
+            }
+            if (database.isDefault()) {
+                marked.add(name);
+            }
+        });
+        if (marked.size() == 1) {
+            return marked.get(0);
+        }
+        if (marked.size() > 1) {
+            throw new IllegalStateException("Several databases are marked default: " + marked + ". Set "
+                    + PREFIX + "<name>.default=true on one of them only");
+        }
+        if (declared.size() == 1) {
+            return declared.keySet().iterator().next();
+        }
+        if (notReplicas.size() == 1) {
+            return notReplicas.get(0);
+        }
+        throw new IllegalStateException("Several databases are configured " + declared.keySet() + " and none is the "
+                + "default: set " + PREFIX + "<name>.default=true on one of them");
+    }
+
+    /** Builds every handle, in declaration order (which fixes the order units of work commit them in). */
+    static Databases build(Map<String, DatabaseProperties> declared, String defaultName) {
+        Map<String, Database> built = new LinkedHashMap<>();
+        declared.forEach((name, properties) -> built.put(name, database(name, properties)));
+        Map<Database, Database> replicaOf = new LinkedHashMap<>();
+        declared.forEach((name, properties) -> {
+            String primary = properties.getReplicaOf();
+            if (primary != null && !primary.isBlank()) {
+                replicaOf.put(built.get(name), built.get(primary));
+            }
+        });
+        return Databases.of(new ArrayList<>(built.values()), built.get(defaultName), replicaOf);
+    }
+
+    private static Database database(String name, DatabaseProperties properties) {
+        ContextR2dbcProperties.Pool pool = properties.getPool();
+        ContextR2dbcProperties.Session session = properties.getSession();
+        try {
+            return Database.builder(name)
+                    .url(properties.getUrl())
+                    .maxSize(pool.getMaxSize())
+                    .initialSize(pool.getInitialSize())
+                    .acquireTimeout(pool.getAcquireTimeout())
+                    .maxIdleTime(pool.getMaxIdleTime())
+                    .maxLifeTime(pool.getMaxLifeTime())
+                    .validationQuery(pool.getValidationQuery())
+                    .outsideUnitOfWork(properties.getOutsideUnitOfWork())
+                    .sessionOptions(SessionOptions.builder()
+                            .readOnly(session.isReadOnly())
+                            .statementTimeout(session.getStatementTimeout())
+                            .lockTimeout(session.getLockTimeout())
+                            .build())
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("Database '" + name + "' is misconfigured under " + PREFIX + name + ": "
+                    + e.getMessage(), e);
+        }
+    }
+}

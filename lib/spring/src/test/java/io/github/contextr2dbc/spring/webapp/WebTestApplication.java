@@ -1,0 +1,61 @@
+package io.github.contextr2dbc.spring.webapp;
+
+import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.UnitOfWork;
+import io.github.contextr2dbc.spring.ContextR2dbcWebFilter;
+import io.github.contextr2dbc.spring.Databases;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/** The application the web integration tests run: configured from properties only (see {@link AbstractWebIT}). */
+@SpringBootApplication
+public class WebTestApplication {
+
+    /** The request header that makes {@link #skipFilter()} set {@link ContextR2dbcWebFilter#SKIP_ATTRIBUTE}. */
+    static final String SKIP_HEADER = "X-Skip-Unit-Of-Work";
+
+    /** A functional endpoint: writes a row and answers the status it is asked for. */
+    @Bean
+    RouterFunction<ServerResponse> functionalRoutes(Databases databases) {
+        Database main = databases.defaultDatabase();
+        return RouterFunctions.route()
+                .POST("/fn/items", request -> {
+                    String name = request.queryParam("name").orElseThrow();
+                    int status = Integer.parseInt(request.queryParam("status").orElse("200"));
+                    return UnitOfWork.dbSession(main)
+                            .flatMap(session -> session.sql("INSERT INTO item (name) VALUES ($1)").bind(0, name).execute())
+                            .then(ServerResponse.status(status).bodyValue(name));
+                })
+                .build();
+    }
+
+    /** A filter ordered before the unit-of-work filter that opts requests out by attribute. */
+    @Bean
+    WebFilter skipFilter() {
+        return new OrderedSkipFilter();
+    }
+
+    static final class OrderedSkipFilter implements WebFilter, Ordered {
+
+        @Override
+        public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+            if (exchange.getRequest().getHeaders().containsHeader(SKIP_HEADER)) {
+                exchange.getAttributes().put(ContextR2dbcWebFilter.SKIP_ATTRIBUTE, Boolean.TRUE);
+            }
+            return chain.filter(exchange);
+        }
+
+        @Override
+        public int getOrder() {
+            return ContextR2dbcWebFilter.DEFAULT_ORDER - 1;
+        }
+    }
+}
