@@ -54,7 +54,8 @@ final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
 
     /**
      * Runs the probe and waits for it: startup runs on the application's main thread, never on a reactive
-     * one, and must not go on before the answer.
+     * one, and must not go on before the answer. This is the one place in the library that waits for a
+     * publisher; it refuses to run on a non-blocking thread.
      */
     private void probeAll() {
         if (Schedulers.isInNonBlockingThread()) {
@@ -86,17 +87,19 @@ final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
     @Override
     public void stop(Runnable callback) {
         this.running.set(false);
-        closeAll().subscribe(null, error -> {
+        closeAll().timeout(CLOSE_TIMEOUT).subscribe(null, error -> {
             log.warn("Closing the databases failed", error);
             callback.run();
         }, callback);
     }
 
-    /** Only for callers that do not use {@link #stop(Runnable)}: closes and waits, on the stopping thread. */
+    /**
+     * Only for callers that do not use {@link #stop(Runnable)}: starts closing the databases without waiting
+     * (the pools finish disposing in the background; a failure is logged).
+     */
     @Override
     public void stop() {
-        this.running.set(false);
-        closeAll().block(CLOSE_TIMEOUT);
+        stop(() -> { });
     }
 
     @Override
@@ -109,11 +112,14 @@ final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
         return PHASE;
     }
 
-    /** Closes the databases if the context was not stopped first (e.g. the startup failed), waiting for them. */
+    /**
+     * Closes the databases if the context was not stopped first (e.g. the startup failed), without waiting:
+     * the pools finish disposing in the background; a failure is logged.
+     */
     @Override
     public void destroy() {
         if (!this.closed.get()) {
-            closeAll().block(CLOSE_TIMEOUT);
+            stop(() -> { });
         }
     }
 
