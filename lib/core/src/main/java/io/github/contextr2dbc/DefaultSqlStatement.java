@@ -103,6 +103,20 @@ final class DefaultSqlStatement implements SqlStatement {
     }
 
     @Override
+    public <T> Mono<T> single(Function<? super Readable, ? extends T> mapper) {
+        return this.<T>map(mapper).take(2).collectList().flatMap(rows -> {
+            if (rows.isEmpty()) {
+                return Mono.error(new RowNotFoundException(this.sql));
+            }
+            if (rows.size() > 1) {
+                return Mono.error(new IllegalStateException("Expected one row, found more, from: " + this.sql
+                        + ". Narrow the WHERE clause (a unique key) or read the rows with map(...)"));
+            }
+            return Mono.just(rows.get(0));
+        });
+    }
+
+    @Override
     public Mono<Long> rowsUpdated() {
         return results(Result::getRowsUpdated).reduce(0L, Long::sum);
     }

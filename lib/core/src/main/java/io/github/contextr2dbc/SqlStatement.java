@@ -69,6 +69,15 @@ public interface SqlStatement {
     <T> Mono<T> one(Function<? super Readable, ? extends T> mapper);
 
     /**
+     * Runs the statement and reads its one row.
+     *
+     * @return a cold {@link Mono} of the mapped row; error: {@link RowNotFoundException} if there is no row,
+     * {@link IllegalStateException} if there is more than one, or as {@link #map(Function)}; cancel as
+     * {@link #map(Function)}
+     */
+    <T> Mono<T> single(Function<? super Readable, ? extends T> mapper);
+
+    /**
      * Runs the statement and counts the rows it changed.
      *
      * @return a cold {@link Mono} of the count (0 for statements that change no rows): error: the

@@ -212,6 +212,25 @@ class DbSessionIT {
     }
 
     @Test
+    void singleFindsExactlyOneRowOrSaysWhy() {
+        this.pg.execute("INSERT INTO item VALUES (1, 'a'), (2, 'b')");
+        StepVerifier.create(inNewUnitOfWork(dbSession(this.db).flatMap(s -> s.sql("SELECT name FROM item WHERE id = $1")
+                        .bind(0, 2).single(row -> row.get(0, String.class)))))
+                .expectNext("b")
+                .verifyComplete();
+        StepVerifier.create(inNewUnitOfWork(dbSession(this.db).flatMap(s -> s.sql("SELECT name FROM item WHERE id = $1")
+                        .bind(0, 3).single(row -> row.get(0, String.class)))))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(RowNotFoundException.class)
+                        .hasMessage("No row found by: SELECT name FROM item WHERE id = $1"))
+                .verify(TestDatabase.TIMEOUT);
+        StepVerifier.create(inNewUnitOfWork(dbSession(this.db).flatMap(s -> s.sql("SELECT name FROM item")
+                        .single(row -> row.get(0, String.class)))))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("found more"))
+                .verify(TestDatabase.TIMEOUT);
+    }
+
+    @Test
     void nullBindsAreRefusedWithTheRemedy() {
         Mono<DbSession> session = inNewUnitOfWork(dbSession(this.db));
         DbSession detached = session.block(TestDatabase.TIMEOUT);
