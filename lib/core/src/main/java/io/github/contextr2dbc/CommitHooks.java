@@ -51,6 +51,10 @@ final class CommitHooks {
         this.onCommit.clear();
     }
 
+    synchronized boolean hasBeforeCommit() {
+        return !this.beforeCommit.isEmpty();
+    }
+
     synchronized boolean isEmpty() {
         return this.beforeCommit.isEmpty() && this.onCommit.isEmpty();
     }
@@ -73,6 +77,10 @@ final class CommitHooks {
 
     /** Takes the on-commit hooks out, to run after the commit. */
     synchronized List<OnCommit> takeOnCommit() {
+        if (this.onCommit.isEmpty()) {
+            this.beforeCommit.clear();
+            return List.of();
+        }
         List<OnCommit> hooks = new ArrayList<>(this.onCommit);
         this.onCommit.clear();
         this.beforeCommit.clear();

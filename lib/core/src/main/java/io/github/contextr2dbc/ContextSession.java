@@ -118,7 +118,7 @@ final class ContextSession implements DbSession {
             if (this.activeFrame != null) {
                 return Mono.error(insideBlock("rollback()"));
             }
-            return Uncancellable.run("Rollback on " + this.database.name(),
+            return Uncancellable.run("Rollback on", this.database.name(),
                     this.queue.run(() -> rollbackNow().then()).then());
         });
     }
@@ -134,7 +134,7 @@ final class ContextSession implements DbSession {
      */
     Mono<Void> commitWithHooks(Mono<Void> extraCheck) {
         Mono<Void> checks = this.transactionOpen ? extraCheck.then(this.hooks.runBeforeCommit()) : Mono.empty();
-        return Uncancellable.run("Commit on " + this.database.name(), checks
+        return Uncancellable.run("Commit on", this.database.name(), checks
                 .onErrorResume(veto -> this.queue.run(() -> rollbackNow()).then()
                         .onErrorResume(SuppressedFailure.into(veto))
                         .then(Mono.error(veto)))
@@ -151,13 +151,42 @@ final class ContextSession implements DbSession {
      * @return a {@link Mono} of whether a transaction was open (and so was committed or rolled back)
      */
     Mono<Boolean> finish(boolean commit, boolean end) {
-        return Uncancellable.run((commit ? "Commit" : "Rollback") + " and release on " + this.database.name(),
-                this.queue.run(() -> {
-                    if (end) {
-                        this.ended = true;
-                    }
-                    return always(commit ? commitNow() : rollbackNow(), this::releaseNow);
-                }).singleOrEmpty());
+        return Uncancellable.run(commit ? "Commit and release on" : "Rollback and release on", this.database.name(),
+                finishNow(commit, end));
+    }
+
+    /** {@link #finish(boolean, boolean)} for a caller that is itself uncancellable. */
+    Mono<Boolean> finishNow(boolean commit, boolean end) {
+        return this.queue.run(() -> {
+            if (end) {
+                this.ended = true;
+            }
+            return always(commit ? commitNow() : rollbackNow(), this::releaseNow);
+        }).singleOrEmpty();
+    }
+
+    /** Whether there is nothing to finish: no connection, no transaction, no hooks, no operation running or waiting. */
+    boolean isDormant() {
+        return this.lease == null && !this.transactionOpen && this.queue.isIdle() && this.hooks.isEmpty()
+                && this.committedHooks.isEmpty();
+    }
+
+    /**
+     * Ends a dormant session in place, without queueing anything.
+     *
+     * @return false if the session was not dormant (it must then be {@linkplain #finish finished}); an
+     * operation racing with this call either sees the end, or keeps the queue busy and so is seen here
+     */
+    boolean endIfDormant() {
+        if (!isDormant()) {
+            return false;
+        }
+        this.ended = true;
+        return isDormant();
+    }
+
+    boolean hasBeforeCommitHooks() {
+        return this.hooks.hasBeforeCommit();
     }
 
     /** The before-commit hooks of the session's own transaction (outside atomic blocks), taken and run. */
@@ -255,7 +284,7 @@ final class ContextSession implements DbSession {
                         before = commitWithHooks(Mono.empty());
                         break;
                     case ROLLBACK:
-                        before = Uncancellable.run("Rollback on " + this.database.name(),
+                        before = Uncancellable.run("Rollback on", this.database.name(),
                                 this.queue.run(() -> rollbackNow()).then());
                         break;
                     case FAIL:
@@ -313,12 +342,12 @@ final class ContextSession implements DbSession {
             }
             frame.exited = true;
             if (error != null) {
-                return Uncancellable.run("Rolling back an atomic block on " + this.database.name(),
+                return Uncancellable.run("Rolling back an atomic block on", this.database.name(),
                         this.queue.run(() -> popFailed(frame)).then())
                         .onErrorResume(SuppressedFailure.into(error));
             }
             if (!frame.isOutermost() || isRollbackOnly()) {
-                return Uncancellable.run("Ending an atomic block on " + this.database.name(),
+                return Uncancellable.run("Ending an atomic block on", this.database.name(),
                         this.queue.run(() -> popCompleted(frame)).then());
             }
             Mono<Void> commit = frame.hooks.runBeforeCommit()
@@ -326,7 +355,7 @@ final class ContextSession implements DbSession {
                             .onErrorResume(SuppressedFailure.into(veto))
                             .then(Mono.error(veto)))
                     .then(this.queue.run(() -> popCompleted(frame)).then());
-            return Uncancellable.run("Committing an atomic block on " + this.database.name(), commit)
+            return Uncancellable.run("Committing an atomic block on", this.database.name(), commit)
                     .then(Mono.defer(() -> CommitHooks.runOnCommit(frame.afterCommit)));
         });
     }
@@ -418,7 +447,7 @@ final class ContextSession implements DbSession {
             }
             // the acquisition finishes (and stores the connection) even if the statement is cancelled, and the
             // session's next task waits for it, so that it sees the connection and releases it
-            return Uncancellable.run("Connecting a session of " + this.database.name(),
+            return Uncancellable.run("Connecting a session of", this.database.name(),
                     this.queue.holdTurnWhile(this.database.lease().map(leased -> {
                         this.lease = leased;
                         return leased.connection;

@@ -183,7 +183,7 @@ public final class Database {
                             }
                             PoolGeneration next = new PoolGeneration(this, host, factory);
                             if (this.generation.compareAndSet(current, next)) {
-                                return Uncancellable.run("Retiring the pool of " + this.name + " at " + current.host(),
+                                return Uncancellable.run("Retiring the pool of", this.name + " at " + current.host(),
                                         current.retire());
                             }
                         }
@@ -204,7 +204,7 @@ public final class Database {
                 return Mono.empty();
             }
             this.closed = true;
-            return Uncancellable.run("Closing database " + this.name, this.generation.get().retire());
+            return Uncancellable.run("Closing database", this.name, this.generation.get().retire());
         });
     }
 

@@ -25,12 +25,13 @@ final class Uncancellable {
     }
 
     /**
-     * {@code work}, run to its end even if the returned {@link Mono} is cancelled.
+     * {@code work}, run to its end even if the returned {@link Mono} is cancelled; {@code action} and
+     * {@code subject} name it in the log if it fails with nobody left to tell.
      *
      * @return a cold {@link Mono}: complete and error as {@code work}'s; cancel detaches the subscriber
      * and lets {@code work} finish (its error, if any, is then logged)
      */
-    static <T> Mono<T> run(String what, Mono<T> work) {
+    static <T> Mono<T> run(String action, String subject, Mono<T> work) {
         return Mono.deferContextual(context -> {
             Sinks.One<T> outcome = Sinks.one();
             AtomicBoolean detached = new AtomicBoolean();
@@ -38,7 +39,7 @@ final class Uncancellable {
                     outcome::tryEmitValue,
                     error -> {
                         if (detached.get()) {
-                            log.warn("{} failed after its subscriber had cancelled", what, error);
+                            log.warn("{} {} failed after its subscriber had cancelled", action, subject, error);
                         }
                         outcome.tryEmitError(error);
                     },

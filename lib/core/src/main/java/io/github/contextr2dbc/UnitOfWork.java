@@ -196,11 +196,24 @@ public final class UnitOfWork {
      * cancel: the commit, once started, still runs to its end and releases every connection
      */
     public Mono<Void> commit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
-        return Uncancellable.run("Commit of a unit of work", Mono.defer(() -> {
+        return Mono.defer(() -> {
             ContextSession[] all = this.sessions.get();
-            if (all.length == 0 || all == ENDED) {
+            if (allDormant(all)) {
                 return Mono.empty();
             }
+            if (all.length == 1 && beforeCommit == null && !all[0].hasBeforeCommitHooks()) {
+                // the common case, one database and nothing to check: no report to assemble
+                ContextSession only = all[0];
+                return Uncancellable.run("Commit of", "a unit of work", only.finishNow(true, false)
+                        .then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks()))));
+            }
+            return Uncancellable.run("Commit of", "a unit of work", commitAll(all, beforeCommit));
+        });
+    }
+
+    private static Mono<Void> commitAll(ContextSession[] all,
+            @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+        return Mono.defer(() -> {
             Mono<Void> checks = Flux.fromArray(all)
                     .filter(ContextSession::inTransaction)
                     .concatMap(session -> (beforeCommit == null ? Mono.<Void>empty() : Mono.from(beforeCommit.apply(session)))
@@ -211,7 +224,16 @@ public final class UnitOfWork {
             return checks
                     .then(Mono.defer(() -> commitFrom(all, 0, new ArrayList<>(), afterCommit)))
                     .then(Mono.defer(() -> CommitHooks.runOnCommit(afterCommit)));
-        }));
+        });
+    }
+
+    private static boolean allDormant(ContextSession[] all) {
+        for (ContextSession session : all) {
+            if (!session.isDormant()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -222,8 +244,11 @@ public final class UnitOfWork {
      * into it; cancel: the rollback, once started, still runs to its end
      */
     public Mono<Void> rollback() {
-        return Uncancellable.run("Rollback of a unit of work",
-                Mono.defer(() -> finishAll(this.sessions.get(), 0, null, false)));
+        return Mono.defer(() -> {
+            ContextSession[] all = this.sessions.get();
+            return allDormant(all) ? Mono.empty()
+                    : Uncancellable.run("Rollback of", "a unit of work", finishAll(all, 0, null, false));
+        });
     }
 
     /**
@@ -237,10 +262,28 @@ public final class UnitOfWork {
      * later ones suppressed into it; cancel: the close, once started, still runs to its end
      */
     public Mono<Void> close() {
-        return Uncancellable.run("Close of a unit of work", Mono.defer(() -> {
+        return Mono.defer(() -> {
             ContextSession[] all = this.sessions.getAndSet(ENDED);
-            return all == ENDED ? Mono.empty() : finishAll(all, 0, null, true);
-        }));
+            if (all == ENDED) {
+                return Mono.empty();
+            }
+            // sessions with nothing to finish are ended in place; only the others go through their queues
+            int busy = 0;
+            ContextSession[] toFinish = all;
+            for (int i = 0; i < all.length; i++) {
+                if (!all[i].endIfDormant()) {
+                    if (toFinish == all) {
+                        toFinish = new ContextSession[all.length];
+                    }
+                    toFinish[busy++] = all[i];
+                }
+            }
+            if (busy == 0) {
+                return Mono.empty();
+            }
+            return Uncancellable.run("Close of", "a unit of work",
+                    finishAll(Arrays.copyOf(toFinish, busy), 0, null, true));
+        });
     }
 
     /**

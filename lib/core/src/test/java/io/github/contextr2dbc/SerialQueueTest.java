@@ -74,7 +74,7 @@ class SerialQueueTest {
     void aHeldTurnOutlivesTheCancelOfItsOperation() {
         Sinks.Empty<Void> step = Sinks.empty();
         AtomicInteger secondRan = new AtomicInteger();
-        StepVerifier.create(this.queue.run(() -> Uncancellable.run("held step", this.queue.holdTurnWhile(step.asMono()))))
+        StepVerifier.create(this.queue.run(() -> Uncancellable.run("held", "step", this.queue.holdTurnWhile(step.asMono()))))
                 .expectSubscription()
                 .thenCancel()
                 .verify();
