@@ -6,8 +6,9 @@ import org.springframework.http.ProblemDetail;
 /**
  * Turns a database error into an RFC 9457 problem response, or says it is not one of its errors.
  *
- * <p>{@link #standard()} maps by SQLSTATE, found anywhere in the error's cause chain (so Spring's
- * {@code DataAccessException} wrappers and the toolkit's own exceptions are seen through):
+ * <p>{@link #standard()} maps driver errors by SQLSTATE, and some of the toolkit's own exceptions, found
+ * anywhere in the error's cause chain (so Spring's {@code DataAccessException} wrappers and the toolkit's
+ * wrapping exceptions are seen through):
  *
  * <table>
  *   <caption>standard mapping</caption>
@@ -16,6 +17,7 @@ import org.springframework.http.ProblemDetail;
  *   <tr><td>serialization failure {@code 40001}, deadlock {@code 40P01}</td><td>409, {@code "retryable": true}</td></tr>
  *   <tr><td>read-only transaction {@code 25006} (a write reached a replica)</td><td>503, {@code "retryable": true}</td></tr>
  *   <tr><td>no pooled connection within the acquire timeout</td><td>503, {@code "retryable": true}</td></tr>
+ *   <tr><td>{@code RowNotFoundException}: {@code SqlStatement.single(...)} found no row</td><td>404</td></tr>
  *   <tr><td>a commit that succeeded on some databases and failed on others</td><td>500</td></tr>
  * </table>
  *

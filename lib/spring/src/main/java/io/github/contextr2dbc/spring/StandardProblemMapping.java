@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.concurrent.TimeoutException;
 
 import io.github.contextr2dbc.PartialCommitException;
+import io.github.contextr2dbc.RowNotFoundException;
 import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.R2dbcTimeoutException;
 import org.jspecify.annotations.Nullable;
@@ -29,6 +30,10 @@ final class StandardProblemMapping implements ProblemMapping {
                 return problem(HttpStatus.INTERNAL_SERVER_ERROR, "partial-commit", "Partial commit",
                         "The request's changes were committed on some databases and rolled back on others.",
                         false);
+            }
+            if (current instanceof RowNotFoundException) {
+                return problem(HttpStatus.NOT_FOUND, "not-found", "Not found",
+                        "The requested data does not exist.", false);
             }
             if (isAcquireTimeout(current)) {
                 return problem(HttpStatus.SERVICE_UNAVAILABLE, "database-busy", "Database busy",

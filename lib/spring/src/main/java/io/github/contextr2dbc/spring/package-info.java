@@ -6,8 +6,10 @@
  * database errors, failed commits included, into RFC 9457 problem responses through a
  * {@link io.github.contextr2dbc.spring.ProblemMapping};
  * {@link io.github.contextr2dbc.spring.DatabaseArgumentResolver} injects sessions and databases into
- * handler methods. The per-request state machine and the response decorator that tells streamed bodies
- * from single values are package-private. Spring Boot wires all of it from properties in
+ * handler methods; {@link io.github.contextr2dbc.spring.AtomicBlock} makes a bean method's {@code Mono} or
+ * {@code Flux} an atomic block, through the {@link io.github.contextr2dbc.spring.AtomicBlockAdvisor}. The
+ * per-request state machine and the response decorator that tells streamed bodies from single values are
+ * package-private. Spring Boot wires all of it from properties in
  * {@code io.github.contextr2dbc.spring.boot}.
  */
 @NullMarked

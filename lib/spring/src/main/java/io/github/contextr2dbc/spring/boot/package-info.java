@@ -3,9 +3,9 @@
  * ({@link io.github.contextr2dbc.spring.boot.ContextR2dbcProperties}) as {@code Database} and
  * session-aware {@code ConnectionFactory} beans that Spring Data R2DBC runs on, closed with the
  * application and optionally probed at startup; the WebFlux filter, problem responses and handler
- * arguments; Micrometer meters and Actuator health when those are on the class path. The registrar, the
- * lifecycle, the meter binder and the health indicator are package-private; applications need no Java
- * configuration.
+ * arguments; the advisor of {@code @AtomicBlock} methods; Micrometer meters and Actuator health when
+ * those are on the class path. The registrar, the lifecycle, the meter binder and the health indicator
+ * are package-private; applications need no Java configuration.
  */
 @NullMarked
 package io.github.contextr2dbc.spring.boot;

@@ -39,6 +39,18 @@ class ProblemResponsesIT extends AbstractWebIT {
     }
 
     @Test
+    void mapsARowNotFoundToNotFoundAndRollsBack() {
+        String name = unique("missing");
+        String body = this.client.post().uri("/t/problem/missing?name={n}", name).exchange()
+                .expectStatus().isNotFound()
+                .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody(String.class).returnResult().getResponseBody();
+        assertThat(body).contains("urn:context-r2dbc:problem:not-found").doesNotContainIgnoringCase("select")
+                .doesNotContain("item").doesNotContain(name);
+        assertThat(items(name)).isZero();
+    }
+
+    @Test
     void mapsAWriteOnAReplicaToServiceUnavailable() {
         this.client.post().uri("/t/problem/replica-write?name={n}", unique("replica")).exchange()
                 .expectStatus().isEqualTo(503)

@@ -253,6 +253,13 @@ class TestController {
         return insertItem(name).then(insertItem(name));
     }
 
+    /** Writes a row, then asks for the one row of a missing id: RowNotFoundException. */
+    @PostMapping("/problem/missing")
+    Mono<String> missing(@RequestParam String name) {
+        return insertItem(name).then(dbSession(this.main).flatMap(s -> s.sql("SELECT name FROM item WHERE id = $1")
+                .bind(0, -1L).single(row -> row.get(0, String.class))));
+    }
+
     @PostMapping("/problem/replica-write")
     Mono<Void> replicaWrite(@Using("replica") DbSession replica, @RequestParam String name) {
         return replica.sql("INSERT INTO item (name) VALUES ($1)").bind(0, name).execute();
