@@ -1,0 +1,152 @@
+package io.github.contextr2dbc.bench;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+
+import java.util.concurrent.TimeUnit;
+
+import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.DbSession;
+import io.github.contextr2dbc.UnitOfWork;
+import io.github.contextr2dbc.bench.stub.StubConnectionFactory;
+import io.r2dbc.pool.ConnectionPool;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import reactor.core.publisher.Mono;
+
+/**
+ * The CPU and allocation cost of the unit-of-work machinery alone, on the in-memory
+ * {@link StubConnectionFactory} (run with {@code -prof gc} for bytes per operation): everything completes
+ * synchronously on the benchmark thread, so the score is the code's own time. Every benchmark subscribes
+ * and blocks once; {@link #baseline()} is that cost alone.
+ *
+ * <p>The {@code *Transaction} benchmarks run the same code as the database variants (acquire from
+ * r2dbc-pool, {@code BEGIN}, the point read, {@code COMMIT}, release), on the stub: their differences are
+ * the cost of each variant's machinery per unit of work.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = BenchSettings.FORKS, jvmArgsAppend = {BenchSettings.HEAP_MIN, BenchSettings.HEAP_MAX, BenchSettings.GC})
+@Warmup(iterations = BenchSettings.WARMUP_ITERATIONS, time = BenchSettings.WARMUP_SECONDS, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = BenchSettings.MEASUREMENT_ITERATIONS, time = BenchSettings.MEASUREMENT_SECONDS,
+        timeUnit = TimeUnit.SECONDS)
+public class ContextMachineryBenchmark {
+
+    private final StubConnectionFactory stub = new StubConnectionFactory();
+
+    private Variant raw;
+
+    private Variant context;
+
+    private Variant springClient;
+
+    private Variant springData;
+
+    private Database db;
+
+    private ConnectionPool pool;
+
+    private Mono<DbSession> lookup;
+
+    private Mono<Integer> empty;
+
+    private Mono<Integer> unusedSession;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        this.raw = Variant.create(Variant.Kind.RAW, this.stub);
+        this.context = Variant.create(Variant.Kind.CONTEXT, this.stub);
+        this.springClient = Variant.create(Variant.Kind.SPRING_CLIENT, this.stub);
+        this.springData = Variant.create(Variant.Kind.SPRING_DATA, this.stub);
+        this.db = BenchSettings.database("stub", this.stub);
+        this.pool = new ConnectionPool(BenchSettings.pool(this.stub, "stub-pool"));
+        UnitOfWork unitOfWork = UnitOfWork.create();
+        unitOfWork.session(this.db);
+        this.lookup = dbSession(this.db).contextWrite(unitOfWork.bind());
+        this.empty = inNewUnitOfWork(Mono.just(1));
+        this.unusedSession = inNewUnitOfWork(dbSession(this.db).map(session -> 1));
+        for (Variant variant : new Variant[] {this.raw, this.context, this.springClient, this.springData}) {
+            Item item = variant.read(1).block();
+            if (!Workload.expected(1).equals(item)) {
+                throw new IllegalStateException(variant + " read " + item + " from the stub");
+            }
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        for (Variant variant : new Variant[] {this.raw, this.context, this.springClient, this.springData}) {
+            variant.close();
+        }
+        this.db.close().block();
+        this.pool.disposeLater().block();
+    }
+
+    /** {@code Mono.just(1).block()}: the subscribe-and-block cost that every other score includes. */
+    @Benchmark
+    public Integer baseline() {
+        return Mono.just(1).block();
+    }
+
+    /**
+     * r2dbc-pool alone, with the settings every variant uses: acquire a connection and release it. The
+     * floor under every {@code *Transaction} benchmark.
+     */
+    @Benchmark
+    public Object poolAcquireRelease() {
+        return this.pool.create().flatMap(connection -> Mono.from(connection.close())).block();
+    }
+
+    /** {@code inNewUnitOfWork(Mono.just(1))}: a unit of work that never asks for a session. */
+    @Benchmark
+    public Integer emptyUnitOfWork() {
+        return this.empty.block();
+    }
+
+    /** {@code inNewUnitOfWork(dbSession(db).map(...))}: the session is created, never used (opens nothing). */
+    @Benchmark
+    public Integer unusedSessionUnitOfWork() {
+        return this.unusedSession.block();
+    }
+
+    /** {@code dbSession(db)} in a unit of work that already holds the session: the lookup alone. */
+    @Benchmark
+    public DbSession dbSessionLookup() {
+        return this.lookup.block();
+    }
+
+    /** context-r2dbc: a unit of work running the point read ({@link ContextVariant#read(int)}). */
+    @Benchmark
+    public Item contextTransaction() {
+        return this.context.read(1).block();
+    }
+
+    /** Hand-written r2dbc-pool code: the point read in a transaction ({@link RawVariant#read(int)}). */
+    @Benchmark
+    public Item rawTransaction() {
+        return this.raw.read(1).block();
+    }
+
+    /** Spring {@code TransactionalOperator} + {@code DatabaseClient}: the point read ({@link SpringClientVariant#read(int)}). */
+    @Benchmark
+    public Item springClientTransaction() {
+        return this.springClient.read(1).block();
+    }
+
+    /** Spring Data repository {@code findById} in a {@code TransactionalOperator} ({@link SpringDataVariant#read(int)}). */
+    @Benchmark
+    public Item springDataTransaction() {
+        return this.springData.read(1).block();
+    }
+}

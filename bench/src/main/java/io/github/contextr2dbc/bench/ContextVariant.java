@@ -1,0 +1,61 @@
+package io.github.contextr2dbc.bench;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+
+import java.time.Duration;
+
+import io.github.contextr2dbc.Database;
+import io.r2dbc.pool.PoolMetrics;
+import reactor.core.publisher.Mono;
+
+/**
+ * context-r2dbc: each unit of work is {@code UnitOfWork.inNewUnitOfWork(...)} (create, bind into the
+ * Context, run, commit, close), and the work asks {@code dbSession(db)} for its session, which acquires
+ * and sends {@code BEGIN} with the first statement.
+ */
+final class ContextVariant implements Variant {
+
+    private final Database db;
+
+    /** The variant on {@code db} (built with {@link BenchSettings#database}), which it closes. */
+    ContextVariant(Database db) {
+        this.db = db;
+    }
+
+    @Override
+    public Mono<Item> read(int id) {
+        return inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql(Workload.READ_SQL)
+                .bind(0, id)
+                .one(Item::of)));
+    }
+
+    @Override
+    public Mono<Long> insert(String name, int price) {
+        return inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql(Workload.INSERT_SQL)
+                .bind(0, name)
+                .bind(1, price)
+                .one(row -> row.get(0, Long.class))));
+    }
+
+    /** Asks for the session, as a request handler that might need it would, and runs no statement. */
+    @Override
+    public Mono<Integer> empty(int value) {
+        return inNewUnitOfWork(dbSession(this.db).map(session -> value));
+    }
+
+    @Override
+    public long acquisitions() {
+        return this.db.acquisitions();
+    }
+
+    @Override
+    public PoolMetrics poolMetrics() {
+        return this.db.poolMetrics().orElseThrow(() -> new IllegalStateException("The pool was never used"));
+    }
+
+    @Override
+    public void close() {
+        this.db.close().block(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,59 @@
+package io.github.contextr2dbc.bench;
+
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
+
+/**
+ * A unit of work that runs no statement (a request that never needs the database), on the same warmed-up
+ * pool of the real primary as {@link TransactionBenchmark}: raw and Spring open a transaction when the
+ * unit of work starts (acquire, {@code BEGIN}, {@code COMMIT}, release); context-r2dbc asks for the
+ * session and opens nothing. Scores are units of work per second.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = BenchSettings.FORKS, jvmArgsAppend = {BenchSettings.HEAP_MIN, BenchSettings.HEAP_MAX, BenchSettings.GC})
+@Warmup(iterations = BenchSettings.WARMUP_ITERATIONS, time = BenchSettings.WARMUP_SECONDS, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = BenchSettings.MEASUREMENT_ITERATIONS, time = BenchSettings.MEASUREMENT_SECONDS,
+        timeUnit = TimeUnit.SECONDS)
+public class EmptyUnitOfWorkBenchmark {
+
+    @Param({"raw", "context", "spring-client"})
+    public String variant;
+
+    @Param({"1", "64"})
+    public int concurrency;
+
+    private Trial trial;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        this.trial = Trial.start(this.variant);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown(BenchmarkParams params) {
+        this.trial.finish(params);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BenchSettings.OPS_PER_INVOCATION)
+    public Object emptyUnitOfWork() {
+        return this.trial.run(this.concurrency, this.trial.variant::empty);
+    }
+}

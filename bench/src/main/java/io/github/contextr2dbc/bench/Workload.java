@@ -1,0 +1,45 @@
+package io.github.contextr2dbc.bench;
+
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The statements every variant runs, word for word. They are the statements Spring Data R2DBC 4.0
+ * generates for {@code findById} and for {@code save} of a new entity (quoted identifiers and all), so that
+ * the repository variant sends the same SQL as the others. (Spring's transaction manager opens with
+ * {@code BEGIN READ WRITE}, the others with {@code BEGIN}: the same work for the server.)
+ */
+public final class Workload {
+
+    /** The point read by primary key (Spring Data's {@code findById}). */
+    public static final String READ_SQL =
+            "SELECT \"bench_item\".* FROM \"bench_item\" WHERE \"bench_item\".\"id\" = $1 LIMIT 2";
+
+    /** The insert, returning the generated key (Spring Data's {@code save} of a new entity). */
+    public static final String INSERT_SQL =
+            "INSERT INTO \"bench_insert\" (\"name\", \"price\") VALUES ($1, $2) RETURNING \"id\"";
+
+    /** The name every inserted row gets. */
+    public static final String INSERTED_NAME = "bench";
+
+    /** The schema and the rows of a fresh benchmark database. */
+    static final String[] SCHEMA = {
+            "CREATE TABLE bench_item (id integer PRIMARY KEY, name text NOT NULL, price integer NOT NULL)",
+            "INSERT INTO bench_item (id, name, price) SELECT i, 'item ' || i, i % 1000 FROM generate_series(1, "
+                    + BenchSettings.ROWS + ") AS i",
+            "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, name text NOT NULL, price integer NOT NULL)",
+            "VACUUM ANALYZE bench_item",
+    };
+
+    private Workload() {
+    }
+
+    /** A random existing id of {@code bench_item}. */
+    public static int randomId() {
+        return ThreadLocalRandom.current().nextInt(BenchSettings.ROWS) + 1;
+    }
+
+    /** The row {@link #READ_SQL} returns for {@code id} (what the seed inserted). */
+    public static Item expected(int id) {
+        return new Item(id, "item " + id, id % 1000);
+    }
+}
