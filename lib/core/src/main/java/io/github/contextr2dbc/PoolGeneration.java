@@ -102,14 +102,6 @@ final class PoolGeneration {
         });
     }
 
-    boolean isDisposed() {
-        return this.users.get() < 0;
-    }
-
-    int users() {
-        return Math.max(0, this.users.get());
-    }
-
     Optional<PoolMetrics> metrics() {
         ConnectionPool pool = this.pool;
         return pool == null ? Optional.empty() : pool.getMetrics();
