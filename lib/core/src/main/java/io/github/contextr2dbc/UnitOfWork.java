@@ -207,11 +207,11 @@ public final class UnitOfWork {
                 return Uncancellable.run("Commit of", "a unit of work", only.finishNow(true, false)
                         .then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks()))));
             }
-            return Uncancellable.run("Commit of", "a unit of work", commitAll(all, beforeCommit));
+            return Uncancellable.run("Commit of", "a unit of work", commitInOrder(all, beforeCommit));
         });
     }
 
-    private static Mono<Void> commitAll(ContextSession[] all,
+    private static Mono<Void> commitInOrder(ContextSession[] all,
             @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
         return Mono.defer(() -> {
             Mono<Void> checks = Flux.fromArray(all)
