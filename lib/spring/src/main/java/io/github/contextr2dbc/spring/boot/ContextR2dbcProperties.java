@@ -244,7 +244,10 @@ public class ContextR2dbcProperties {
     /** The startup probe. */
     public static class StartupProbe {
 
-        /** Whether to run SELECT 1 on every database at startup and fail the startup if one does not answer. */
+        /**
+         * Whether to run SELECT 1 on every database at startup (without holding the startup up) and close the
+         * application if one does not answer.
+         */
         private boolean enabled;
 
         /** How long the probe waits for each database. */

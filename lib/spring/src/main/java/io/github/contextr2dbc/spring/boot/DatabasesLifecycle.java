@@ -8,7 +8,12 @@ import io.github.contextr2dbc.spring.Databases;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.jspecify.annotations.Nullable;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationContextAware;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.SmartLifecycle;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -17,12 +22,13 @@ import reactor.core.scheduler.Schedulers;
  * Starts and stops the configured databases with the application.
  *
  * <p>Start: when the startup probe is enabled, runs {@code SELECT 1} on every database (outside any unit
- * of work) and fails the startup with a message naming the database if one does not answer. Stop: closes
+ * of work) without holding up the startup; if one does not answer, it logs a message naming the database
+ * and closes the application. Stop: closes
  * every database (its pool is disposed once the connections in use are back), after the web server has
  * stopped: the phase is below the web server's, so it stops later. If the context is destroyed without
  * being stopped (a failed startup), {@link #destroy()} closes them.
  */
-final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
+final class DatabasesLifecycle implements SmartLifecycle, DisposableBean, ApplicationContextAware {
 
     /** Below the web server's graceful-shutdown and start/stop phases: started before it, stopped after it. */
     static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
@@ -39,41 +45,59 @@ final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
 
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    @Nullable
+    private volatile ApplicationContext applicationContext;
+
+    @Nullable
+    private volatile Disposable probing;
+
     DatabasesLifecycle(Databases databases, ContextR2dbcProperties.StartupProbe probe) {
         this.databases = databases;
         this.probe = probe;
     }
 
     @Override
+    public void setApplicationContext(ApplicationContext applicationContext) {
+        this.applicationContext = applicationContext;
+    }
+
+    @Override
     public void start() {
-        if (this.probe.isEnabled()) {
-            probeAll();
-        }
         this.running.set(true);
+        if (this.probe.isEnabled()) {
+            this.probing = probeAll().subscribe(
+                    ignored -> { },
+                    this::probeFailed,
+                    () -> log.info("Startup probe: every database answered ({})",
+                            this.databases.all().stream().map(Database::name).toList()));
+        }
     }
 
     /**
-     * Runs the probe and waits for it: startup runs on the application's main thread, never on a reactive
-     * one, and must not go on before the answer. This is the one place in the library that waits for a
-     * publisher; it refuses to run on a non-blocking thread.
+     * {@code SELECT 1} on every database, one after the other, each within the probe's timeout. Nothing
+     * waits for it: the startup goes on, and a failure {@linkplain #probeFailed closes the application}.
      */
-    private void probeAll() {
-        if (Schedulers.isInNonBlockingThread()) {
-            throw new IllegalStateException("The context-r2dbc startup probe waits for the databases and cannot run on "
-                    + "a non-blocking thread (" + Thread.currentThread().getName() + "): start the application from a "
-                    + "plain thread, or disable context-r2dbc.startup-probe.enabled");
-        }
+    private Mono<Void> probeAll() {
         Duration timeout = this.probe.getTimeout();
-        Flux.fromIterable(this.databases.all())
-                // subscribed on a thread that may block: the first use of a database creates its pool, and the
-                // core discovers the R2DBC driver then (a ServiceLoader scan that reads jar files)
-                .concatMap(database -> probe(database).subscribeOn(Schedulers.boundedElastic()).timeout(timeout, Mono.error(() -> new IllegalStateException(
+        return Flux.fromIterable(this.databases.all())
+                .concatMap(database -> probe(database).timeout(timeout, Mono.error(() -> new IllegalStateException(
                         "Startup probe: database '" + database.name() + "' at " + database.host() + " did not answer "
                                 + "SELECT 1 within " + timeout + " (context-r2dbc.startup-probe.timeout); check "
                                 + "context-r2dbc.databases." + database.name() + ".url and that the server is up"))))
-                .then()
-                .block();
-        log.info("Startup probe: every database answered ({})", this.databases.all().stream().map(Database::name).toList());
+                .then();
+    }
+
+    /**
+     * Fails fast without blocking a thread that must not block: logs the failure and closes the application
+     * context on a thread that may wait (closing waits for a startup still under way, then stops the web
+     * server and the pools), so the application ends instead of serving requests it cannot answer.
+     */
+    private void probeFailed(Throwable error) {
+        log.error("{} Closing the application.", error.getMessage(), error);
+        ApplicationContext context = this.applicationContext;
+        if (context instanceof ConfigurableApplicationContext configurable) {
+            Schedulers.boundedElastic().schedule(configurable::close);
+        }
     }
 
     private static Mono<Void> probe(Database database) {
@@ -87,6 +111,10 @@ final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
     @Override
     public void stop(Runnable callback) {
         this.running.set(false);
+        Disposable probing = this.probing;
+        if (probing != null) {
+            probing.dispose();
+        }
         closeAll().timeout(CLOSE_TIMEOUT).subscribe(null, error -> {
             log.warn("Closing the databases failed", error);
             callback.run();

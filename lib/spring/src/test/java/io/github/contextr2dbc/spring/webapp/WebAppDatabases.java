@@ -57,7 +57,6 @@ final class WebAppDatabases {
         registry.add("context-r2dbc.databases.tiny.url", () -> PAIR.primaryUrl(MAIN));
         registry.add("context-r2dbc.databases.tiny.pool.max-size", () -> "1");
         registry.add("context-r2dbc.databases.tiny.pool.acquire-timeout", () -> "300ms");
-        registry.add("context-r2dbc.startup-probe.enabled", () -> "true");
         registry.add("management.endpoints.web.exposure.include", () -> "health");
         registry.add("management.endpoint.health.show-details", () -> "always");
     }
