@@ -1,14 +1,9 @@
 package io.github.contextr2dbc.bench;
 
-import java.time.Duration;
-
+import io.github.contextr2dbc.test.DirectSql;
 import io.github.contextr2dbc.test.PostgresPair;
-import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
-import io.r2dbc.spi.Result;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
  * A fresh database on the primary of the JVM's shared PostgreSQL pair ({@link PostgresPair#shared()}),
@@ -16,8 +11,6 @@ import reactor.core.publisher.Mono;
  * inserts. Blocking: for {@code @Setup} and tests only.
  */
 public final class BenchDatabase {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private final PostgresPair pair;
 
@@ -61,26 +54,11 @@ public final class BenchDatabase {
 
     /** Runs statements in auto-commit mode on a connection of their own. */
     public void execute(String... statements) {
-        Mono.usingWhen(Mono.from(connectionFactory().create()),
-                connection -> Flux.fromArray(statements)
-                        .concatMap(sql -> Flux.from(connection.createStatement(sql).execute())
-                                .concatMap(Result::getRowsUpdated))
-                        .then(),
-                Connection::close)
-                .block(TIMEOUT);
+        new DirectSql(this.url).execute(statements);
     }
 
-    /** The first column of the first row of {@code sql}, as a long. */
+    /** The first column of the first row of {@code sql}, as a long (0 if there is no row). */
     public long queryLong(String sql) {
-        Long value = Mono.usingWhen(Mono.from(connectionFactory().create()),
-                connection -> Flux.from(connection.createStatement(sql).execute())
-                        .concatMap(result -> result.map(row -> ((Number) row.get(0)).longValue()))
-                        .next(),
-                Connection::close)
-                .block(TIMEOUT);
-        if (value == null) {
-            throw new IllegalStateException("No row from " + sql);
-        }
-        return value;
+        return new DirectSql(this.url).queryLong(sql);
     }
 }

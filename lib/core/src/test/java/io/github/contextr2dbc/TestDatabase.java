@@ -4,13 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 
+import io.github.contextr2dbc.test.DirectSql;
 import io.github.contextr2dbc.test.PostgresPair;
-import io.r2dbc.spi.Connection;
-import io.r2dbc.spi.ConnectionFactories;
-import io.r2dbc.spi.ConnectionFactory;
-import io.r2dbc.spi.Result;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
  * A fresh PostgreSQL database on the shared primary, for one test class, with plain blocking helpers to
@@ -26,12 +21,12 @@ final class TestDatabase {
 
     final String url;
 
-    private final ConnectionFactory direct;
+    private final DirectSql direct;
 
     TestDatabase(String prefix) {
         this.name = this.pair.createDatabase(prefix);
         this.url = this.pair.primaryUrl(this.name);
-        this.direct = ConnectionFactories.get(this.url);
+        this.direct = new DirectSql(this.url);
     }
 
     /** A handle on this database, built with the test's settings on top of sensible test defaults. */
@@ -47,33 +42,17 @@ final class TestDatabase {
 
     /** Runs statements in auto-commit mode on a connection of its own. */
     void execute(String... statements) {
-        Mono.usingWhen(Mono.from(this.direct.create()),
-                connection -> Flux.fromArray(statements)
-                        .concatMap(sql -> Flux.from(connection.createStatement(sql).execute())
-                                .concatMap(Result::getRowsUpdated))
-                        .then(),
-                Connection::close)
-                .block(TIMEOUT);
+        this.direct.execute(statements);
     }
 
     /** The first column of the first row of {@code sql}, as a long. */
     long queryLong(String sql) {
-        return Mono.usingWhen(Mono.from(this.direct.create()),
-                connection -> Flux.from(connection.createStatement(sql).execute())
-                        .concatMap(result -> result.map(row -> ((Number) row.get(0)).longValue()))
-                        .next(),
-                Connection::close)
-                .block(TIMEOUT);
+        return this.direct.queryLong(sql);
     }
 
     /** The first column of every row of {@code sql}, as strings. */
     List<String> queryStrings(String sql) {
-        return Mono.usingWhen(Mono.from(this.direct.create()),
-                connection -> Flux.from(connection.createStatement(sql).execute())
-                        .concatMap(result -> result.map(row -> String.valueOf(row.get(0))))
-                        .collectList(),
-                Connection::close)
-                .block(TIMEOUT);
+        return this.direct.queryStrings(sql);
     }
 
     /** Sessions of this database that sit idle inside a transaction (a leaked transaction). */
