@@ -89,17 +89,10 @@ final class ContextSession implements DbSession {
 
     @Override
     public <T> Flux<T> withConnection(Function<? super Connection, ? extends Publisher<T>> work) {
-        if (this.lease != null) {
-            return this.queue.run(() -> inTransaction(work));
-        }
-        // Acquiring runs as a task of its own that cannot be cancelled: a cancel racing with the pool
-        // handing out the connection could otherwise leave a connection that no later task knows of. Both
-        // tasks are queued now, in this order, so statements keep their subscription order; tasks queued
-        // after them (a rollback on cancel, say) see the connection the first one stored.
-        return Flux.deferContextual(context -> {
-            Mono<Void> connected = Uncancellable.start(this.queue.run(() -> connection()).then(), context);
-            return this.queue.run(() -> connected.thenMany(Flux.defer(() -> inTransaction(work))));
-        });
+        // one task of the queue; a session without a connection acquires it first, in the same task (see
+        // connection(): uncancellable, and the turn is held until the connection is stored, so a task queued
+        // behind this one — a rollback on cancel, say — always sees the connection and releases it)
+        return this.queue.run(() -> inTransaction(work));
     }
 
     @Override

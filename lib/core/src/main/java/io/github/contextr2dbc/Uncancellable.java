@@ -1,11 +1,14 @@
 package io.github.contextr2dbc;
 
-import java.util.concurrent.atomic.AtomicBoolean;
-
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
+import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
@@ -16,6 +19,9 @@ import reactor.util.context.ContextView;
  * the subscriber. Cancelling only detaches the subscriber: the work still runs to its end, so a
  * cancelled request can never leave a transaction open or a connection acquired. An error that nobody
  * is left to receive is logged, never dropped silently.
+ *
+ * <p>Both entry points sit on the path of every unit of work, so each is one small subscriber rather
+ * than a chain of operators and a serialising sink.
  */
 final class Uncancellable {
 
@@ -29,23 +35,10 @@ final class Uncancellable {
      * {@code subject} name it in the log if it fails with nobody left to tell.
      *
      * @return a cold {@link Mono}: complete and error as {@code work}'s; cancel detaches the subscriber
-     * and lets {@code work} finish (its error, if any, is then logged)
+     * and lets {@code work} finish (its value, if any, is then discarded, its error logged)
      */
     static <T> Mono<T> run(String action, String subject, Mono<T> work) {
-        return Mono.deferContextual(context -> {
-            Sinks.One<T> outcome = Sinks.one();
-            AtomicBoolean detached = new AtomicBoolean();
-            work.contextWrite(context).subscribe(
-                    outcome::tryEmitValue,
-                    error -> {
-                        if (detached.get()) {
-                            log.warn("{} {} failed after its subscriber had cancelled", action, subject, error);
-                        }
-                        outcome.tryEmitError(error);
-                    },
-                    outcome::tryEmitEmpty);
-            return outcome.asMono().doOnCancel(() -> detached.set(true));
-        });
+        return new Run<>(action, subject, work);
     }
 
     /**
@@ -53,8 +46,118 @@ final class Uncancellable {
      * subscribers may read later (it is kept). Cancelling one of them does not stop {@code work}.
      */
     static <T> Mono<T> start(Mono<T> work, ContextView context) {
-        Sinks.One<T> outcome = Sinks.one();
-        work.contextWrite(context).subscribe(outcome::tryEmitValue, outcome::tryEmitError, outcome::tryEmitEmpty);
+        Sinks.One<T> outcome = Sinks.unsafe().one(); // one emitter: the work's subscriber, whose signals are serial
+        work.subscribe(new Keeper<>(outcome, Context.of(context)));
         return outcome.asMono();
+    }
+
+    private static final class Run<T> extends Mono<T> {
+
+        private final String action;
+
+        private final String subject;
+
+        private final Mono<T> work;
+
+        Run(String action, String subject, Mono<T> work) {
+            this.action = action;
+            this.subject = subject;
+            this.work = work;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super T> actual) {
+            Relay<T> relay = new Relay<>(actual, this.action, this.subject);
+            actual.onSubscribe(relay);
+            this.work.subscribe(relay);
+        }
+    }
+
+    /**
+     * Subscribes the work (never cancelling it: the work's subscription is not kept) and relays its
+     * outcome to the subscriber unless that one has cancelled. The subscriber's Context is the work's.
+     */
+    private static final class Relay<T> extends Operators.MonoSubscriber<T, T> {
+
+        private final String action;
+
+        private final String subject;
+
+        @Nullable
+        private T received;
+
+        Relay(CoreSubscriber<? super T> actual, String action, String subject) {
+            super(actual);
+            this.action = action;
+            this.subject = subject;
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(T value) {
+            this.received = value;
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            if (isCancelled()) {
+                log.warn("{} {} failed after its subscriber had cancelled", this.action, this.subject, error);
+                return;
+            }
+            this.actual.onError(error);
+        }
+
+        @Override
+        public void onComplete() {
+            T value = this.received;
+            if (value != null) {
+                this.received = null;
+                complete(value); // discards the value if the subscriber has cancelled
+            } else if (!isCancelled()) {
+                this.actual.onComplete();
+            }
+        }
+    }
+
+    /** Subscribes the started work with the given Context and keeps its outcome in the sink. */
+    private static final class Keeper<T> implements CoreSubscriber<T> {
+
+        private final Sinks.One<T> outcome;
+
+        private final Context context;
+
+        Keeper(Sinks.One<T> outcome, Context context) {
+            this.outcome = outcome;
+            this.context = context;
+        }
+
+        @Override
+        public Context currentContext() {
+            return this.context;
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(T value) {
+            this.outcome.tryEmitValue(value);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            this.outcome.tryEmitError(error);
+        }
+
+        @Override
+        public void onComplete() {
+            this.outcome.tryEmitEmpty(); // after a value: already terminated, nothing to do
+        }
     }
 }

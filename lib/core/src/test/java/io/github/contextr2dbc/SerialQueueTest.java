@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -74,10 +75,14 @@ class SerialQueueTest {
     void aHeldTurnOutlivesTheCancelOfItsOperation() {
         Sinks.Empty<Void> step = Sinks.empty();
         AtomicInteger secondRan = new AtomicInteger();
-        StepVerifier.create(this.queue.run(() -> Uncancellable.run("held", "step", this.queue.holdTurnWhile(step.asMono()))))
-                .expectSubscription()
-                .thenCancel()
-                .verify();
+        AtomicInteger stepSubscribed = new AtomicInteger();
+        // subscribed and cancelled by hand: a cancel from StepVerifier's onSubscribe would come before the
+        // operation's turn has begun, and so drop it without running it
+        Disposable first = this.queue.run(() -> Uncancellable.run("held", "step",
+                        this.queue.holdTurnWhile(step.asMono().doOnSubscribe(subscription -> stepSubscribed.incrementAndGet()))))
+                .subscribe();
+        assertThat(stepSubscribed).as("the operation began").hasValue(1);
+        first.dispose();
         StepVerifier.create(this.queue.run(() -> Mono.fromRunnable(secondRan::incrementAndGet)))
                 .expectSubscription()
                 .then(() -> assertThat(secondRan).as("waits for the held step").hasValue(0))
