@@ -49,6 +49,13 @@ final class ContextSession implements DbSession {
      */
     private volatile Mono<Void> begun = Mono.empty();
 
+    /** The last {@code BEGIN} has been answered (or none was sent): {@link #begun} need not be awaited. */
+    private volatile boolean beginAnswered = true;
+
+    /** The failure of the open transaction's {@code BEGIN}, if it failed. */
+    @Nullable
+    private volatile Throwable beginFailure;
+
     /** The first error that aborted the open transaction; cleared by a rollback (to a savepoint). */
     @Nullable
     private volatile Throwable abortCause;
@@ -154,8 +161,35 @@ final class ContextSession implements DbSession {
             if (end) {
                 this.ended = true;
             }
+            Database.Lease current = this.lease;
+            if (commit && current != null && this.transactionOpen && this.beginAnswered && this.abortCause == null
+                    && !this.rollbackOnly && this.activeFrame == null) {
+                return commitAndRelease(current);
+            }
             return always(commit ? commitNow() : rollbackNow(), this::releaseNow);
         }).singleOrEmpty();
+    }
+
+    /**
+     * The common end of a session: an open transaction whose {@code BEGIN} was answered, with no error noted
+     * and outside any atomic block, is committed and the connection given back whatever the commit did (a
+     * release failure suppressed into a commit failure). The same as {@code always(commitNow(), releaseNow)}
+     * in fewer steps.
+     */
+    private Mono<Boolean> commitAndRelease(Database.Lease current) {
+        this.transactionOpen = false;
+        this.lease = null;
+        this.savepointsPending = false;
+        return Mono.from(current.connection.commitTransaction())
+                .onErrorResume(failure -> {
+                    this.hooks.clear();
+                    return current.release().onErrorResume(SuppressedFailure.into(failure)).then(Mono.error(failure));
+                })
+                .then(Mono.defer(() -> {
+                    this.committedHooks = this.hooks.takeOnCommit();
+                    return current.release();
+                }))
+                .thenReturn(Boolean.TRUE);
     }
 
     /** Whether there is nothing to finish: no connection, no transaction, no hooks, no operation running or waiting. */
@@ -441,7 +475,7 @@ final class ContextSession implements DbSession {
             // the acquisition finishes (and stores the connection) even if the statement is cancelled, and the
             // session's next task waits for it, so that it sees the connection and releases it
             return Uncancellable.run("Connecting a session of", this.database.name(),
-                    this.queue.holdTurnWhile(this.database.lease().map(leased -> {
+                    this.queue.holdTurnWhile(this.database.leaseForSession().map(leased -> {
                         this.lease = leased;
                         return leased.connection;
                     })));
@@ -460,24 +494,56 @@ final class ContextSession implements DbSession {
                 return Flux.error(TransactionAbortedException.statementRefused(this.database.name(),
                         this.activeFrame != null, aborted));
             }
-            return connection().flatMapMany(connection -> {
-                Mono<Void> begin = this.transactionOpen ? Mono.empty() : begin(connection, context);
-                if (this.savepointsPending) {
-                    return begin.then(createSavepoints(connection)).thenMany(Flux.defer(() -> work.apply(connection)));
-                }
-                return Flux.merge(begin.then(Mono.<T>empty()), Flux.defer(() -> work.apply(connection)));
-            }).doOnError(this::noteError);
+            Database.Lease current = this.lease;
+            if (current != null) {
+                return onConnection(current.connection, work, context);
+            }
+            return connection().flatMapMany(connection -> onConnection(connection, work, context));
         });
     }
 
-    /** Sends {@code BEGIN} (with the session's options) now, to run to its end; returns its outcome. */
-    private Mono<Void> begin(Connection connection, reactor.util.context.ContextView context) {
+    private <T> Flux<T> onConnection(Connection connection, Function<? super Connection, ? extends Publisher<T>> work,
+            reactor.util.context.ContextView context) {
+        if (!this.transactionOpen) {
+            // BEGIN's answer comes before the statement's; should it fail, that failure is the statement's error
+            begin(connection, context);
+        }
+        if (this.savepointsPending) {
+            return createSavepoints(connection).thenMany(Flux.defer(() -> work.apply(connection)))
+                    .onErrorMap(this::statementFailed);
+        }
+        return Flux.from(work.apply(connection)).onErrorMap(this::statementFailed);
+    }
+
+    /** A statement's (or savepoint's) failure, noted; if the transaction's BEGIN failed, that is the error. */
+    private Throwable statementFailed(Throwable error) {
+        Throwable beginFailure = this.beginFailure;
+        if (beginFailure != null) {
+            return beginFailure;
+        }
+        noteError(error);
+        return error;
+    }
+
+    /**
+     * Sends {@code BEGIN} (with the session's options) now, to run to its end; its outcome is kept in
+     * {@link #begun} for the finishing steps, its failure noted.
+     */
+    private void begin(Connection connection, reactor.util.context.ContextView context) {
         this.transactionOpen = true;
         this.abortCause = null;
-        Mono<Void> outcome = Uncancellable.start(statement(connection, this.options.begin()).doOnError(this::noteError),
-                context);
+        this.beginAnswered = false;
+        this.beginFailure = null;
+        Mono<Void> outcome = Uncancellable.start(statement(connection, this.options.begin()).doOnEach(signal -> {
+            if (signal.isOnError()) {
+                this.beginFailure = signal.getThrowable();
+                noteError(signal.getThrowable());
+            }
+            if (signal.isOnError() || signal.isOnComplete()) {
+                this.beginAnswered = true;
+            }
+        }), context);
         this.begun = outcome;
-        return outcome;
     }
 
     /** Sends the {@code SAVEPOINT}s of entered blocks that ran no statement yet, outermost first. */
@@ -570,7 +636,7 @@ final class ContextSession implements DbSession {
 
     /** Completes when the last {@code BEGIN} has been answered, whatever the answer (a failure was noted). */
     private Mono<Void> afterBegin() {
-        return this.begun.onErrorResume(error -> Mono.empty());
+        return this.beginAnswered ? Mono.empty() : this.begun.onErrorResume(error -> Mono.empty());
     }
 
     /**

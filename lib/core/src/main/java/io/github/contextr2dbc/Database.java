@@ -299,36 +299,67 @@ public final class Database {
         return this.beforeSession == null ? acquire : Mono.defer(() -> this.beforeSession.apply(this)).then(acquire);
     }
 
+    /**
+     * {@link #lease()} for a caller that never cancels the acquisition (a session runs it uncancellably and
+     * stores the connection): the pool generation is given back on error only.
+     */
+    Mono<Lease> leaseForSession() {
+        Mono<Lease> acquire = Mono.defer(this::acquireUncancelled);
+        return this.beforeSession == null ? acquire : Mono.defer(() -> this.beforeSession.apply(this)).then(acquire);
+    }
+
+    private Mono<Lease> acquireUncancelled() {
+        if (this.closed) {
+            return Mono.error(closedError());
+        }
+        PoolGeneration entered = enterCurrent();
+        return entered.acquire()
+                .map(connection -> new Lease(connection, entered))
+                .onErrorResume(error -> entered.leave().then(Mono.error(error)));
+    }
+
     private Mono<Lease> acquireFromCurrent() {
         if (this.closed) {
             return Mono.error(closedError());
         }
+        // the entry is kept by the lease on success, and given back on error or cancel
+        return Mono.usingWhen(
+                Mono.just(enterCurrent()),
+                entered -> entered.acquire().map(connection -> new Lease(connection, entered)),
+                entered -> Mono.empty(),
+                (entered, error) -> entered.leave(),
+                PoolGeneration::leave);
+    }
+
+    /** The current pool generation, entered (the caller must {@link PoolGeneration#leave() leave} it). */
+    private PoolGeneration enterCurrent() {
         for (;;) {
             PoolGeneration current = this.generation.get();
             if (current.enter()) {
-                // the entry is kept by the lease on success, and given back on error or cancel
-                return Mono.usingWhen(
-                        Mono.just(current),
-                        entered -> entered.acquire().map(connection -> new Lease(connection, entered)),
-                        entered -> Mono.empty(),
-                        (entered, error) -> entered.leave(),
-                        PoolGeneration::leave);
+                return current;
             }
             // that generation was disposed between get() and enter(): a newer one is current now
         }
+    }
+
+    Duration acquireTimeout() {
+        return this.acquireTimeout;
     }
 
     ConnectionFactoryMetadata connectionFactoryMetadata() {
         return this.generation.get().connectionFactory().getMetadata();
     }
 
+    /**
+     * The pool's configuration. The acquire timeout is not r2dbc-pool's {@code maxAcquireTime}, which times
+     * every acquisition: {@link AcquireTimeout} times only those that wait.
+     */
     ConnectionPoolConfiguration poolConfiguration(ConnectionFactory connectionFactory) {
         ConnectionPoolConfiguration.Builder builder = ConnectionPoolConfiguration
                 .builder(connectionFactory)
                 .name("context-r2dbc-" + this.name)
                 .initialSize(this.initialSize)
                 .maxSize(this.maxSize)
-                .maxAcquireTime(this.acquireTimeout)
                 .maxIdleTime(this.maxIdleTime)
                 .maxLifeTime(this.maxLifeTime);
         if (this.validationQuery != null) {

@@ -68,7 +68,8 @@ final class PoolGeneration {
      * must still {@link #leave()}); cancel: the pool takes back a connection that arrives later
      */
     Mono<Connection> acquire() {
-        return Mono.defer(() -> pool().create()).doOnNext(connection -> this.database.acquisitionCounter().incrementAndGet());
+        return new AcquireTimeout(Mono.defer(() -> pool().create()), this.database.acquireTimeout(), this.database.name())
+                .doOnNext(connection -> this.database.acquisitionCounter().incrementAndGet());
     }
 
     /**

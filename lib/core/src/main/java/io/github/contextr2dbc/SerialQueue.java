@@ -172,6 +172,10 @@ final class SerialQueue {
         static final AtomicIntegerFieldUpdater<Task> HOLDS = AtomicIntegerFieldUpdater.newUpdater(Task.class, "holds");
 
         @SuppressWarnings("rawtypes")
+        static final AtomicIntegerFieldUpdater<Task> SUBSCRIBING =
+                AtomicIntegerFieldUpdater.newUpdater(Task.class, "subscribing");
+
+        @SuppressWarnings("rawtypes")
         static final AtomicIntegerFieldUpdater<Task> ENDED = AtomicIntegerFieldUpdater.newUpdater(Task.class, "ended");
 
         private final SerialQueue queue;
@@ -187,6 +191,9 @@ final class SerialQueue {
 
         /** Set once, by the first of termination and cancel. */
         volatile int ended;
+
+        /** 1 while the work's subscription holds the turn. */
+        volatile int subscribing;
 
         /** Completed by startNext when the turn of a task that had to wait comes; null for a task that did not wait. */
         Sinks.@Nullable Empty<Void> turn;
@@ -209,12 +216,16 @@ final class SerialQueue {
             turn.asMono().subscribe(new TurnWaiter(this));
         }
 
-        /** The turn has come: subscribes the work, holding the turn until that subscription has returned. */
+        /**
+         * The turn has come: subscribes the work, holding the turn until that subscription has returned or
+         * the work has terminated, whichever comes first (a cancel does not end that hold).
+         */
         void begin() {
             if (isCancelled()) {
                 return; // the cancel ended the turn (or will, holding it is not needed)
             }
             HOLDS.incrementAndGet(this);
+            this.subscribing = 1;
             this.queue.current = this;
             try {
                 Publisher<T> publisher;
@@ -230,6 +241,12 @@ final class SerialQueue {
                 }
                 publisher.subscribe(this);
             } finally {
+                endSubscribing();
+            }
+        }
+
+        private void endSubscribing() {
+            if (SUBSCRIBING.compareAndSet(this, 1, 0)) {
                 this.queue.release(this);
             }
         }
@@ -253,14 +270,19 @@ final class SerialQueue {
         // session (a commit chained after a statement, say) finds the queue free instead of waiting behind
         // the operation that is telling it it has finished.
 
+        // A work that has terminated sends nothing more, even if its subscribe call has not returned yet (it
+        // completed synchronously, or on another thread): its subscription's hold ends too.
+
         @Override
         public void onError(Throwable error) {
+            endSubscribing();
             end();
             this.actual.onError(error);
         }
 
         @Override
         public void onComplete() {
+            endSubscribing();
             end();
             this.actual.onComplete();
         }
