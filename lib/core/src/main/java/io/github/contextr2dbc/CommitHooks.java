@@ -17,9 +17,10 @@ final class CommitHooks {
 
     private static final Logger log = LoggerFactory.getLogger(CommitHooks.class);
 
-    private final List<Mono<Void>> beforeCommit = new ArrayList<>(2);
+    // most transactions have no hook: the lists allocate their arrays on the first one
+    private final List<Mono<Void>> beforeCommit = new ArrayList<>();
 
-    private final List<OnCommit> onCommit = new ArrayList<>(2);
+    private final List<OnCommit> onCommit = new ArrayList<>();
 
     synchronized void addBeforeCommit(Mono<Void> hook) {
         this.beforeCommit.add(hook);

@@ -157,7 +157,7 @@ final class ContextSession implements DbSession {
 
     /** {@link #finish(boolean, boolean)} for a caller that is itself uncancellable. */
     Mono<Boolean> finishNow(boolean commit, boolean end) {
-        return this.queue.run(() -> {
+        return this.queue.runMono(() -> {
             if (end) {
                 this.ended = true;
             }
@@ -167,7 +167,7 @@ final class ContextSession implements DbSession {
                 return commitAndRelease(current);
             }
             return always(commit ? commitNow() : rollbackNow(), this::releaseNow);
-        }).singleOrEmpty();
+        });
     }
 
     /**
@@ -210,6 +210,14 @@ final class ContextSession implements DbSession {
         }
         this.ended = true;
         return isDormant();
+    }
+
+    /**
+     * Whether any hook is registered for the session's own transaction or kept from its last commit. No hook
+     * can be added while the session commits, so a false answer before the commit holds after it.
+     */
+    boolean hasHooks() {
+        return !this.hooks.isEmpty() || !this.committedHooks.isEmpty();
     }
 
     boolean hasBeforeCommitHooks() {

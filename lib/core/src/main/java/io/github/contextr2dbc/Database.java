@@ -277,10 +277,6 @@ public final class Database {
         return this.atomicKey;
     }
 
-    AtomicLong acquisitionCounter() {
-        return this.acquisitions;
-    }
-
     AtomicInteger inUseCounter() {
         return this.inUse;
     }
@@ -314,7 +310,7 @@ public final class Database {
         }
         PoolGeneration entered = enterCurrent();
         return entered.acquire()
-                .map(connection -> new Lease(connection, entered))
+                .map(connection -> leased(connection, entered))
                 .onErrorResume(error -> entered.leave().then(Mono.error(error)));
     }
 
@@ -325,10 +321,15 @@ public final class Database {
         // the entry is kept by the lease on success, and given back on error or cancel
         return Mono.usingWhen(
                 Mono.just(enterCurrent()),
-                entered -> entered.acquire().map(connection -> new Lease(connection, entered)),
+                entered -> entered.acquire().map(connection -> leased(connection, entered)),
                 entered -> Mono.empty(),
                 (entered, error) -> entered.leave(),
                 PoolGeneration::leave);
+    }
+
+    private Lease leased(Connection connection, PoolGeneration generation) {
+        this.acquisitions.incrementAndGet();
+        return new Lease(connection, generation);
     }
 
     /** The current pool generation, entered (the caller must {@link PoolGeneration#leave() leave} it). */

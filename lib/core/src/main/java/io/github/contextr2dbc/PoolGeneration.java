@@ -62,14 +62,14 @@ final class PoolGeneration {
     }
 
     /**
-     * A connection from this generation's pool, for a caller that has {@link #enter() entered}.
+     * A connection from this generation's pool, for a caller that has {@link #enter() entered} (and counts
+     * the acquisition in {@link Database#acquisitions()}).
      *
      * @return a {@link Mono} of a pooled connection; error: the pool could not provide one (the caller
      * must still {@link #leave()}); cancel: the pool takes back a connection that arrives later
      */
     Mono<Connection> acquire() {
-        return new AcquireTimeout(Mono.defer(() -> pool().create()), this.database.acquireTimeout(), this.database.name())
-                .doOnNext(connection -> this.database.acquisitionCounter().incrementAndGet());
+        return new AcquireTimeout(Mono.defer(() -> pool().create()), this.database.acquireTimeout(), this.database.name());
     }
 
     /**

@@ -52,6 +52,11 @@ final class SerialQueue {
         return new Operation<>(this, work);
     }
 
+    /** {@link #run(Supplier)} for an operation of at most one value. */
+    <T> Mono<T> runMono(Supplier<? extends Mono<T>> work) {
+        return new MonoOperation<>(this, work);
+    }
+
     /**
      * {@code step}, holding the current operation's turn from its subscription until it terminates, even if
      * the operation is cancelled meanwhile. Call it from the operation's synchronous code only, and run the
@@ -140,6 +145,23 @@ final class SerialQueue {
         private final Supplier<? extends Publisher<T>> work;
 
         Operation(SerialQueue queue, Supplier<? extends Publisher<T>> work) {
+            this.queue = queue;
+            this.work = work;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super T> actual) {
+            this.queue.subscribe(this.work, actual);
+        }
+    }
+
+    private static final class MonoOperation<T> extends Mono<T> {
+
+        private final SerialQueue queue;
+
+        private final Supplier<? extends Mono<T>> work;
+
+        MonoOperation(SerialQueue queue, Supplier<? extends Mono<T>> work) {
             this.queue = queue;
             this.work = work;
         }

@@ -204,8 +204,10 @@ public final class UnitOfWork {
             if (all.length == 1 && beforeCommit == null && !all[0].hasBeforeCommitHooks()) {
                 // the common case, one database and nothing to check: no report to assemble
                 ContextSession only = all[0];
-                return Uncancellable.run("Commit of", "a unit of work", only.finishNow(true, false)
-                        .then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks()))));
+                Mono<Boolean> finish = only.finishNow(true, false);
+                return Uncancellable.run("Commit of", "a unit of work", only.hasHooks()
+                        ? finish.then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks())))
+                        : finish.then());
             }
             return Uncancellable.run("Commit of", "a unit of work", commitInOrder(all, beforeCommit));
         });
