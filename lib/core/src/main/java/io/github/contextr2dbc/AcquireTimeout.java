@@ -1,6 +1,7 @@
 package io.github.contextr2dbc;
 
 import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -56,6 +57,7 @@ final class AcquireTimeout extends Mono<Connection> {
     @Override
     public void subscribe(CoreSubscriber<? super Connection> actual) {
         Acquirer acquirer = new Acquirer(actual, this);
+        actual.onSubscribe(acquirer);
         this.acquisition.subscribe(acquirer);
         acquirer.startTimerIfWaiting();
     }
@@ -90,7 +92,17 @@ final class AcquireTimeout extends Mono<Connection> {
             if (this.phase != WAITING || isCancelled()) {
                 return;
             }
-            Disposable scheduled = this.parent.timer.schedule(this, this.parent.timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Disposable scheduled;
+            try {
+                scheduled = this.parent.timer.schedule(this, this.parent.timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException rejected) {
+                if (PHASE.compareAndSet(this, WAITING, TIMED_OUT)) {
+                    cancelUpstream();
+                    this.actual.onError(new IllegalStateException("Cannot time the connection acquisition from "
+                            + "database '" + this.parent.database + "': the timer scheduler refused it", rejected));
+                }
+                return;
+            }
             this.pendingTimer = scheduled;
             if (this.phase != WAITING) {
                 scheduled.dispose(); // the connection (or an error) came while the timer was being scheduled
@@ -101,8 +113,11 @@ final class AcquireTimeout extends Mono<Connection> {
         public void onSubscribe(Subscription subscription) {
             if (Operators.validate(this.upstream, subscription)) {
                 this.upstream = subscription;
-                this.actual.onSubscribe(this);
-                subscription.request(Long.MAX_VALUE);
+                if (this.phase != WAITING) {
+                    subscription.cancel(); // timed out or cancelled before the acquisition had started
+                } else {
+                    subscription.request(Long.MAX_VALUE);
+                }
             }
         }
 
@@ -138,16 +153,14 @@ final class AcquireTimeout extends Mono<Connection> {
         @Override
         public void run() {
             if (PHASE.compareAndSet(this, WAITING, TIMED_OUT)) {
-                Subscription subscription = this.upstream;
-                if (subscription != null) {
-                    subscription.cancel(); // the pool drops the waiting borrower, or takes a late connection back
-                }
-                long millis = this.parent.timeout.toMillis();
+                cancelUpstream(); // the pool drops the waiting borrower, or takes a late connection back
+                String after = this.parent.timeout.toMillis() > 0 ? this.parent.timeout.toMillis() + "ms"
+                        : this.parent.timeout.toNanos() / 1000 + "us";
                 this.actual.onError(new R2dbcTimeoutException("Connection acquisition from database '"
-                        + this.parent.database + "' timed out after " + millis + "ms: every connection of the pool was in use, or a new one "
-                        + "could not be opened in time. Raise the pool's maxSize, keep units of work shorter, or raise "
-                        + "acquireTimeout.",
-                        new TimeoutException("no connection within " + millis + "ms")));
+                        + this.parent.database + "' timed out after " + after + ": every connection of the pool was "
+                        + "in use, or a new one could not be opened in time. Raise the pool's maxSize, keep units of "
+                        + "work shorter, or raise acquireTimeout.",
+                        new TimeoutException("no connection within " + after)));
             }
         }
 
@@ -156,17 +169,26 @@ final class AcquireTimeout extends Mono<Connection> {
             super.cancel();
             if (PHASE.compareAndSet(this, WAITING, DONE)) {
                 stopTimer();
-                Subscription subscription = this.upstream;
-                if (subscription != null) {
-                    subscription.cancel();
-                }
+                cancelUpstream();
             }
         }
 
-        /** A connection handed to a subscriber that has cancelled goes back to the pool. */
+        /**
+         * A connection handed to a subscriber that has cancelled goes back to the pool ({@code cancel()} calls
+         * this with null when no connection was held).
+         */
         @Override
-        protected void discard(Connection connection) {
-            giveBack(connection, "arrived after its acquisition was cancelled");
+        protected void discard(@Nullable Connection connection) {
+            if (connection != null) {
+                giveBack(connection, "arrived after its acquisition was cancelled");
+            }
+        }
+
+        private void cancelUpstream() {
+            Subscription subscription = this.upstream;
+            if (subscription != null) {
+                subscription.cancel();
+            }
         }
 
         private void stopTimer() {

@@ -12,8 +12,13 @@ import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.Result;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
 
 /**
  * The {@link DbSession} implementation: a lazily leased connection, its transaction, and the atomic
@@ -26,6 +31,8 @@ import reactor.core.publisher.Mono;
  * queue's tasks, so that they can run statements on the session.
  */
 final class ContextSession implements DbSession {
+
+    private static final Logger log = LoggerFactory.getLogger(ContextSession.class);
 
     private static final AtomicLong SAVEPOINTS = new AtomicLong();
 
@@ -468,26 +475,79 @@ final class ContextSession implements DbSession {
 
     // ---- steps; each runs inside one task of the queue ----
 
-    /** The session's connection, acquired (and stored) if it has none. */
+    /**
+     * Acquires the session's connection (it has none) and stores it. The acquisition finishes (and stores
+     * the connection) even if the statement is cancelled, and the operation's turn is held until then, so
+     * that the session's next operation sees the connection and releases it.
+     */
     private Mono<Connection> connection() {
-        return Mono.defer(() -> {
-            Database.Lease current = this.lease;
-            if (current != null) {
-                return Mono.just(current.connection);
+        if (this.ended) {
+            return Mono.error(new IllegalStateException("The unit of work of this session of database '"
+                    + this.database.name() + "' has ended: run statements before it finishes, or start a new "
+                    + "one (UnitOfWork.inNewUnitOfWork)"));
+        }
+        SerialQueue.Hold hold = this.queue.holdTurn();
+        Mono<Database.Lease> acquisition = this.database.leaseForSession();
+        return new Mono<Connection>() {
+            @Override
+            public void subscribe(CoreSubscriber<? super Connection> actual) {
+                Connecting connecting = new Connecting(actual, hold);
+                actual.onSubscribe(connecting);
+                acquisition.subscribe(connecting);
             }
-            if (this.ended) {
-                return Mono.error(new IllegalStateException("The unit of work of this session of database '"
-                        + this.database.name() + "' has ended: run statements before it finishes, or start a new "
-                        + "one (UnitOfWork.inNewUnitOfWork)"));
+        };
+    }
+
+    /**
+     * Subscribes the acquisition without ever cancelling it; on its outcome stores the lease and ends the
+     * hold on the turn, then relays the connection (or error) to the statement unless that has cancelled
+     * (a failure nobody is left to receive is logged).
+     */
+    private final class Connecting extends Operators.MonoSubscriber<Database.Lease, Connection> {
+
+        private final SerialQueue.Hold hold;
+
+        private Database.@Nullable Lease leased;
+
+        Connecting(CoreSubscriber<? super Connection> actual, SerialQueue.Hold hold) {
+            super(actual);
+            this.hold = hold;
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(Database.Lease lease) {
+            this.leased = lease;
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            this.hold.release();
+            if (isCancelled()) {
+                log.warn("Connecting a session of {} failed after its statement had been cancelled", database.name(),
+                        error);
+                return;
             }
-            // the acquisition finishes (and stores the connection) even if the statement is cancelled, and the
-            // session's next task waits for it, so that it sees the connection and releases it
-            return Uncancellable.run("Connecting a session of", this.database.name(),
-                    this.queue.holdTurnWhile(this.database.leaseForSession().map(leased -> {
-                        this.lease = leased;
-                        return leased.connection;
-                    })));
-        });
+            this.actual.onError(error);
+        }
+
+        @Override
+        public void onComplete() {
+            Database.Lease lease = this.leased;
+            if (lease == null) {
+                this.hold.release();
+                this.actual.onError(new IllegalStateException("The pool of database '" + database.name()
+                        + "' completed without a connection"));
+                return;
+            }
+            ContextSession.this.lease = lease;
+            this.hold.release();
+            complete(lease.connection);
+        }
     }
 
     /**

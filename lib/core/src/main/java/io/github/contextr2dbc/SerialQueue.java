@@ -23,7 +23,7 @@ import reactor.util.context.Context;
  * it without running it. A cancel that arrives while the operation is being subscribed (on another
  * thread) does not end the turn before that subscription has returned: the next operation never runs
  * alongside the synchronous start of the previous one (which may still send a statement). An operation
- * may also {@linkplain #holdTurnWhile(Mono) hold its turn} while an uncancellable step of its own finishes.
+ * may also {@linkplain #holdTurn() hold its turn} while an uncancellable step of its own finishes.
  *
  * <p>The queue is lock-free: {@code wip} counts the operations that are running or waiting, and
  * whoever moves it away from zero starts the next one. An operation that finds the queue idle starts at
@@ -58,19 +58,18 @@ final class SerialQueue {
     }
 
     /**
-     * {@code step}, holding the current operation's turn from its subscription until it terminates, even if
-     * the operation is cancelled meanwhile. Call it from the operation's synchronous code only, and run the
-     * result {@link Uncancellable uncancellably}: a cancel of {@code step} itself ends the hold.
+     * Holds the current operation's turn until the returned hold is {@linkplain Hold#release() released},
+     * even if the operation is cancelled meanwhile: for an uncancellable step of the operation (acquiring
+     * the session's connection) that a later operation must see finished. Call it from the operation's
+     * synchronous code only; release the hold exactly once.
      */
-    <T> Mono<T> holdTurnWhile(Mono<T> step) {
+    Hold holdTurn() {
         Task<?> task = this.current;
         if (task == null) {
-            return step;
+            return Hold.NONE;
         }
-        return Mono.defer(() -> {
-            Task.HOLDS.incrementAndGet(task);
-            return step.doFinally(signal -> release(task));
-        });
+        Task.HOLDS.incrementAndGet(task);
+        return task;
     }
 
     /** Whether no operation is running or waiting (a snapshot, for state queries and tests). */
@@ -155,6 +154,17 @@ final class SerialQueue {
         }
     }
 
+    /** A hold on an operation's turn (see {@link #holdTurn()}). */
+    interface Hold {
+
+        /** Holds nothing: there was no operation to hold. */
+        Hold NONE = () -> {
+        };
+
+        /** Ends the hold; call once. */
+        void release();
+    }
+
     private static final class MonoOperation<T> extends Mono<T> {
 
         private final SerialQueue queue;
@@ -177,7 +187,7 @@ final class SerialQueue {
      * subscriber (requests made before the work is subscribed are kept for it), which ends the turn when
      * the work terminates or the operation is cancelled.
      */
-    private static final class Task<T> extends Operators.DeferredSubscription implements CoreSubscriber<T> {
+    private static final class Task<T> extends Operators.DeferredSubscription implements CoreSubscriber<T>, Hold {
 
         static final int WAITING = 0;
 
@@ -313,6 +323,12 @@ final class SerialQueue {
         public void cancel() {
             super.cancel();
             end();
+        }
+
+        /** Ends a hold taken by {@link SerialQueue#holdTurn()}. */
+        @Override
+        public void release() {
+            this.queue.release(this);
         }
 
         private void end() {

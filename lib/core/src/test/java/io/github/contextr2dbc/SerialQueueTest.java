@@ -78,9 +78,12 @@ class SerialQueueTest {
         AtomicInteger stepSubscribed = new AtomicInteger();
         // subscribed and cancelled by hand: a cancel from StepVerifier's onSubscribe would come before the
         // operation's turn has begun, and so drop it without running it
-        Disposable first = this.queue.run(() -> Uncancellable.run("held", "step",
-                        this.queue.holdTurnWhile(step.asMono().doOnSubscribe(subscription -> stepSubscribed.incrementAndGet()))))
-                .subscribe();
+        Disposable first = this.queue.run(() -> {
+            SerialQueue.Hold hold = this.queue.holdTurn();
+            return Uncancellable.run("held", "step", step.asMono()
+                    .doOnSubscribe(subscription -> stepSubscribed.incrementAndGet())
+                    .doFinally(signal -> hold.release()));
+        }).subscribe();
         assertThat(stepSubscribed).as("the operation began").hasValue(1);
         first.dispose();
         StepVerifier.create(this.queue.run(() -> Mono.fromRunnable(secondRan::incrementAndGet)))
