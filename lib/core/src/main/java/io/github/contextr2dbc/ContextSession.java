@@ -19,6 +19,9 @@ import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
+import reactor.core.publisher.Sinks;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * The {@link DbSession} implementation: a lazily leased connection, its transaction, and the atomic
@@ -50,9 +53,10 @@ final class ContextSession implements DbSession {
     private volatile boolean transactionOpen;
 
     /**
-     * The outcome of the last {@code BEGIN}, which is sent together with the transaction's first statement
-     * (pipelined, without waiting for its answer) and runs to its end whatever happens to that statement;
-     * finishing steps wait for it, so that the driver knows the transaction is open.
+     * Completes when the last {@code BEGIN} has been answered, whatever the answer. {@code BEGIN} is sent
+     * together with the transaction's first statement (pipelined, without waiting for its answer) and runs
+     * to its end whatever happens to that statement; finishing steps wait for it, so that the driver knows
+     * the transaction is open.
      */
     private volatile Mono<Void> begun = Mono.empty();
 
@@ -571,7 +575,7 @@ final class ContextSession implements DbSession {
     }
 
     private <T> Flux<T> onConnection(Connection connection, Function<? super Connection, ? extends Publisher<T>> work,
-            reactor.util.context.ContextView context) {
+            ContextView context) {
         if (!this.transactionOpen) {
             // BEGIN's answer comes before the statement's; should it fail, that failure is the statement's error
             begin(connection, context);
@@ -594,24 +598,59 @@ final class ContextSession implements DbSession {
     }
 
     /**
-     * Sends {@code BEGIN} (with the session's options) now, to run to its end; its outcome is kept in
-     * {@link #begun} for the finishing steps, its failure noted.
+     * Sends {@code BEGIN} (with the session's options) now, to run to its end; its answer is awaited through
+     * {@link #begun} by the finishing steps, its failure noted.
      */
-    private void begin(Connection connection, reactor.util.context.ContextView context) {
+    private void begin(Connection connection, ContextView context) {
         this.transactionOpen = true;
         this.abortCause = null;
         this.beginAnswered = false;
         this.beginFailure = null;
-        Mono<Void> outcome = Uncancellable.start(statement(connection, this.options.begin()).doOnEach(signal -> {
-            if (signal.isOnError()) {
-                this.beginFailure = signal.getThrowable();
-                noteError(signal.getThrowable());
-            }
-            if (signal.isOnError() || signal.isOnComplete()) {
-                this.beginAnswered = true;
-            }
-        }), context);
-        this.begun = outcome;
+        BeginAnswer answer = new BeginAnswer(Context.of(context));
+        this.begun = answer.answered.asMono();
+        statement(connection, this.options.begin()).subscribe(answer);
+    }
+
+    /**
+     * The subscriber of a {@code BEGIN}: never cancels it, notes its failure, and completes {@link #begun}
+     * when it is answered, whatever the answer.
+     */
+    private final class BeginAnswer implements CoreSubscriber<Void> {
+
+        private final Sinks.Empty<Void> answered = Sinks.unsafe().empty(); // one emitter: this subscriber
+
+        private final Context context;
+
+        BeginAnswer(Context context) {
+            this.context = context;
+        }
+
+        @Override
+        public Context currentContext() {
+            return this.context;
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(Void ignored) {
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            beginFailure = error;
+            noteError(error);
+            onComplete();
+        }
+
+        @Override
+        public void onComplete() {
+            beginAnswered = true;
+            this.answered.tryEmitEmpty();
+        }
     }
 
     /** Sends the {@code SAVEPOINT}s of entered blocks that ran no statement yet, outermost first. */
@@ -704,7 +743,7 @@ final class ContextSession implements DbSession {
 
     /** Completes when the last {@code BEGIN} has been answered, whatever the answer (a failure was noted). */
     private Mono<Void> afterBegin() {
-        return this.beginAnswered ? Mono.empty() : this.begun.onErrorResume(error -> Mono.empty());
+        return this.beginAnswered ? Mono.empty() : this.begun;
     }
 
     /**

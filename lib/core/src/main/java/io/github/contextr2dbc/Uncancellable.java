@@ -7,9 +7,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
-import reactor.core.publisher.Sinks;
-import reactor.util.context.Context;
-import reactor.util.context.ContextView;
 
 /**
  * Runs work that must finish once started — commit, rollback, releasing a connection — whatever the
@@ -20,8 +17,8 @@ import reactor.util.context.ContextView;
  * cancelled request can never leave a transaction open or a connection acquired. An error that nobody
  * is left to receive is logged, never dropped silently.
  *
- * <p>Both entry points sit on the path of every unit of work, so each is one small subscriber rather
- * than a chain of operators and a serialising sink.
+ * <p>It sits on the path of every unit of work, so it is one small subscriber rather than a chain of
+ * operators and a serialising sink.
  */
 final class Uncancellable {
 
@@ -39,16 +36,6 @@ final class Uncancellable {
      */
     static <T> Mono<T> run(String action, String subject, Mono<T> work) {
         return new Run<>(action, subject, work);
-    }
-
-    /**
-     * Starts {@code work} now, with {@code context}, and returns its outcome, which any number of
-     * subscribers may read later (it is kept). Cancelling one of them does not stop {@code work}.
-     */
-    static <T> Mono<T> start(Mono<T> work, ContextView context) {
-        Sinks.One<T> outcome = Sinks.unsafe().one(); // one emitter: the work's subscriber, whose signals are serial
-        work.subscribe(new Keeper<>(outcome, Context.of(context)));
-        return outcome.asMono();
     }
 
     private static final class Run<T> extends Mono<T> {
@@ -120,44 +107,6 @@ final class Uncancellable {
             } else if (!isCancelled()) {
                 this.actual.onComplete();
             }
-        }
-    }
-
-    /** Subscribes the started work with the given Context and keeps its outcome in the sink. */
-    private static final class Keeper<T> implements CoreSubscriber<T> {
-
-        private final Sinks.One<T> outcome;
-
-        private final Context context;
-
-        Keeper(Sinks.One<T> outcome, Context context) {
-            this.outcome = outcome;
-            this.context = context;
-        }
-
-        @Override
-        public Context currentContext() {
-            return this.context;
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(T value) {
-            this.outcome.tryEmitValue(value);
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            this.outcome.tryEmitError(error);
-        }
-
-        @Override
-        public void onComplete() {
-            this.outcome.tryEmitEmpty(); // after a value: already terminated, nothing to do
         }
     }
 }

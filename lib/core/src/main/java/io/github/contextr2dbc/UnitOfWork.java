@@ -344,16 +344,15 @@ public final class UnitOfWork {
                 UnitOfWork::close);
     }
 
-    /** Like {@link #inNewUnitOfWork(Flux)}, for a {@link Mono}. */
+    /**
+     * Like {@link #inNewUnitOfWork(Flux)}, for a {@link Mono}: its value is passed on once the unit of work
+     * has committed and closed.
+     */
     public static <T> Mono<T> inNewUnitOfWork(Mono<T> work) {
-        return Mono.usingWhen(
-                Mono.fromSupplier(UnitOfWork::create),
-                unitOfWork -> work.contextWrite(unitOfWork.bindReplacingCurrent())
-                        .flatMap(value -> unitOfWork.commit().thenReturn(value))
-                        .switchIfEmpty(Mono.defer(unitOfWork::commit).then(Mono.empty())),
-                UnitOfWork::close,
-                (unitOfWork, error) -> unitOfWork.close().onErrorResume(SuppressedFailure.into(error)),
-                UnitOfWork::close);
+        if (work == null) {
+            throw new IllegalArgumentException("inNewUnitOfWork needs the work to run, e.g. Mono.defer(() -> ...)");
+        }
+        return new NewUnitOfWork<>(work);
     }
 
     @Override
