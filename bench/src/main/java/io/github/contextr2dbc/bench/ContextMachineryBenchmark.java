@@ -49,6 +49,8 @@ public class ContextMachineryBenchmark {
 
     private Variant context;
 
+    private Variant contextAtomic;
+
     private Variant springClient;
 
     private Variant springData;
@@ -67,6 +69,7 @@ public class ContextMachineryBenchmark {
     public void setUp() {
         this.raw = Variant.create(Variant.Kind.RAW, this.stub);
         this.context = Variant.create(Variant.Kind.CONTEXT, this.stub);
+        this.contextAtomic = Variant.create(Variant.Kind.CONTEXT_ATOMIC, this.stub);
         this.springClient = Variant.create(Variant.Kind.SPRING_CLIENT, this.stub);
         this.springData = Variant.create(Variant.Kind.SPRING_DATA, this.stub);
         this.db = BenchSettings.database("stub", this.stub);
@@ -76,7 +79,7 @@ public class ContextMachineryBenchmark {
         this.lookup = dbSession(this.db).contextWrite(unitOfWork.bind());
         this.empty = inNewUnitOfWork(Mono.just(1));
         this.unusedSession = inNewUnitOfWork(dbSession(this.db).map(session -> 1));
-        for (Variant variant : new Variant[] {this.raw, this.context, this.springClient, this.springData}) {
+        for (Variant variant : variants()) {
             Item item = variant.read(1).block();
             if (!Workload.expected(1).equals(item)) {
                 throw new IllegalStateException(variant + " read " + item + " from the stub");
@@ -86,11 +89,15 @@ public class ContextMachineryBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        for (Variant variant : new Variant[] {this.raw, this.context, this.springClient, this.springData}) {
+        for (Variant variant : variants()) {
             variant.close();
         }
         this.db.close().block();
         this.pool.disposeLater().block();
+    }
+
+    private Variant[] variants() {
+        return new Variant[] {this.raw, this.context, this.contextAtomic, this.springClient, this.springData};
     }
 
     /** {@code Mono.just(1).block()}: the subscribe-and-block cost that every other score includes. */
@@ -130,6 +137,15 @@ public class ContextMachineryBenchmark {
     @Benchmark
     public Item contextTransaction() {
         return this.context.read(1).block();
+    }
+
+    /**
+     * context-r2dbc with an atomic block: the point read in {@code atomic(db).wrap(...)} inside the unit of
+     * work ({@link ContextAtomicVariant#read(int)}).
+     */
+    @Benchmark
+    public Item contextAtomicTransaction() {
+        return this.contextAtomic.read(1).block();
     }
 
     /** Hand-written r2dbc-pool code: the point read in a transaction ({@link RawVariant#read(int)}). */

@@ -13,10 +13,14 @@ import reactor.core.publisher.Mono;
  * context-r2dbc: each unit of work is {@code UnitOfWork.inNewUnitOfWork(...)} (create, bind into the
  * Context, run, commit, close), and the work asks {@code dbSession(db)} for its session, which acquires
  * and sends {@code BEGIN} with the first statement.
+ *
+ * <p>The work itself ({@link #readStatement(int)}, {@link #insertStatement(String, int)}) runs in whatever
+ * unit of work the Context holds: here the one {@code inNewUnitOfWork} opens, in {@link WebRoutes} the
+ * request's, opened by the WebFilter.
  */
-final class ContextVariant implements Variant {
+class ContextVariant implements Variant {
 
-    private final Database db;
+    final Database db;
 
     /** The variant on {@code db} (built with {@link BenchSettings#database}), which it closes. */
     ContextVariant(Database db) {
@@ -25,23 +29,33 @@ final class ContextVariant implements Variant {
 
     @Override
     public Mono<Item> read(int id) {
-        return inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql(Workload.READ_SQL)
-                .bind(0, id)
-                .one(Item::of)));
+        return inNewUnitOfWork(readStatement(id));
     }
 
     @Override
     public Mono<Long> insert(String name, int price) {
-        return inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql(Workload.INSERT_SQL)
-                .bind(0, name)
-                .bind(1, price)
-                .one(row -> row.get(0, Long.class))));
+        return inNewUnitOfWork(insertStatement(name, price));
     }
 
     /** Asks for the session, as a request handler that might need it would, and runs no statement. */
     @Override
     public Mono<Integer> empty(int value) {
         return inNewUnitOfWork(dbSession(this.db).map(session -> value));
+    }
+
+    /** The point read on the session of the unit of work in the Context. */
+    final Mono<Item> readStatement(int id) {
+        return dbSession(this.db).flatMap(session -> session.sql(Workload.READ_SQL)
+                .bind(0, id)
+                .one(Item::of));
+    }
+
+    /** The insert on the session of the unit of work in the Context: the generated id. */
+    final Mono<Long> insertStatement(String name, int price) {
+        return dbSession(this.db).flatMap(session -> session.sql(Workload.INSERT_SQL)
+                .bind(0, name)
+                .bind(1, price)
+                .one(row -> row.get(0, Long.class)));
     }
 
     @Override

@@ -22,7 +22,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * A unit of work that runs no statement (a request that never needs the database), on the same warmed-up
  * pool of the real primary as {@link TransactionBenchmark}: raw and Spring open a transaction when the
  * unit of work starts (acquire, {@code BEGIN}, {@code COMMIT}, release); context-r2dbc asks for the
- * session and opens nothing. Scores are units of work per second.
+ * session and opens nothing, also inside an atomic block ({@code context-atomic}), which opens its
+ * transaction with its first statement only. Scores are units of work per second.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -33,7 +34,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
         timeUnit = TimeUnit.SECONDS)
 public class EmptyUnitOfWorkBenchmark {
 
-    @Param({"raw", "context", "spring-client"})
+    @Param({"raw", "context", "context-atomic", "spring-client"})
     public String variant;
 
     @Param({"1", "64"})

@@ -22,7 +22,7 @@ import reactor.core.publisher.Mono;
  * java -cp bench/target/benchmarks.jar io.github.contextr2dbc.bench.InterleavedComparison [rounds] [slice ms]
  * }</pre>
  * (defaults: {@value #DEFAULT_ROUNDS} rounds of {@value #DEFAULT_SLICE_MS} ms per variant, for each
- * workload and concurrency: about 5 minutes).
+ * workload and concurrency: about 6.5 minutes).
  */
 public final class InterleavedComparison {
 

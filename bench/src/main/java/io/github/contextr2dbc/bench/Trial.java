@@ -7,7 +7,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * One JMH trial of a database benchmark: a fresh database, the variant with its warmed-up pool, and the
- * count of units of work run, so that pool acquisitions per unit of work can be printed once at the end.
+ * count of units of work run (requests, in {@link WebFilterBenchmark}), so that pool acquisitions per unit
+ * of work can be printed once at the end.
  */
 final class Trial {
 
@@ -67,12 +68,19 @@ final class Trial {
 
     /** Prints the acquisitions per unit of work of the trial (warm-up and measurement iterations) and closes. */
     void finish(BenchmarkParams params) {
+        finish(params, "unit of work", "units of work");
+    }
+
+    /**
+     * Prints the acquisitions per unit of the trial (warm-up and measurement iterations), naming the unit
+     * ({@code "request"}, {@code "requests"}), and closes.
+     */
+    void finish(BenchmarkParams params, String unit, String units) {
         long acquisitions = this.variant.acquisitions() - this.acquisitionsBefore;
-        System.out.printf("%n# acquisitions: %s %s: %.3f per unit of work (%d acquisitions / %d units of work); "
-                        + "pool: %d connections%n",
+        System.out.printf("%n# acquisitions: %s %s: %.3f per %s (%d acquisitions / %d %s); pool: %d connections%n",
                 params.getBenchmark().replaceFirst("^.*\\.(\\w+\\.\\w+)$", "$1"), params.getParam("variant")
                         + " concurrency=" + params.getParam("concurrency"),
-                this.units == 0 ? 0.0 : (double) acquisitions / this.units, acquisitions, this.units,
+                this.units == 0 ? 0.0 : (double) acquisitions / this.units, unit, acquisitions, this.units, units,
                 this.variant.poolMetrics().allocatedSize());
         this.variant.close();
     }

@@ -18,6 +18,8 @@ public interface Variant extends AutoCloseable {
         RAW,
         /** context-r2dbc: {@code dbSession(db)} inside {@code UnitOfWork.inNewUnitOfWork(...)}. */
         CONTEXT,
+        /** context-r2dbc with an atomic block: {@code inNewUnitOfWork(atomic(db).wrap(dbSession(db)...))}. */
+        CONTEXT_ATOMIC,
         /** Spring's {@code TransactionalOperator} + {@code DatabaseClient}. */
         SPRING_CLIENT,
         /** A Spring Data R2DBC repository inside a {@code TransactionalOperator}. */
@@ -31,9 +33,11 @@ public interface Variant extends AutoCloseable {
 
     /** Creates the variant {@code kind} on {@code database}, with the pool of {@link BenchSettings}. */
     static Variant create(Kind kind, BenchDatabase database) {
-        return kind == Kind.CONTEXT
-                ? new ContextVariant(BenchSettings.database("bench", database.url()))
-                : create(kind, database.connectionFactory());
+        return switch (kind) {
+            case CONTEXT -> new ContextVariant(BenchSettings.database("bench", database.url()));
+            case CONTEXT_ATOMIC -> new ContextAtomicVariant(BenchSettings.database("bench", database.url()));
+            default -> create(kind, database.connectionFactory());
+        };
     }
 
     /**
@@ -44,6 +48,7 @@ public interface Variant extends AutoCloseable {
         return switch (kind) {
             case RAW -> new RawVariant(connectionFactory);
             case CONTEXT -> new ContextVariant(BenchSettings.database("bench", connectionFactory));
+            case CONTEXT_ATOMIC -> new ContextAtomicVariant(BenchSettings.database("bench", connectionFactory));
             case SPRING_CLIENT -> new SpringClientVariant(connectionFactory);
             case SPRING_DATA -> new SpringDataVariant(connectionFactory);
         };
