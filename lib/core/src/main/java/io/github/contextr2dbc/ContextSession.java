@@ -323,7 +323,7 @@ final class ContextSession implements DbSession {
                         + this.database.name() + "' can set the isolation level or read-only: a nested block runs in "
                         + "its enclosing transaction."));
             }
-            Mono<Void> before = Mono.empty();
+            @Nullable Mono<Void> before = null;
             if (parent == null && this.transactionOpen && this.activeFrame == null) {
                 switch (block.existingPolicy()) {
                     case COMMIT:
@@ -348,7 +348,8 @@ final class ContextSession implements DbSession {
                         break;
                 }
             }
-            return before.then(this.queue.run(() -> Mono.fromCallable(() -> push(block, parent))).singleOrEmpty());
+            Mono<AtomicFrame> enter = this.queue.runMono(() -> Mono.fromCallable(() -> push(block, parent)));
+            return before == null ? enter : before.then(enter);
         });
     }
 
@@ -394,7 +395,13 @@ final class ContextSession implements DbSession {
             }
             if (!frame.isOutermost() || isRollbackOnly()) {
                 return Uncancellable.run("Ending an atomic block on", this.database.name(),
-                        this.queue.run(() -> popCompleted(frame)).then());
+                        this.queue.runMono(() -> popCompleted(frame)));
+            }
+            if (!frame.hooks.hasBeforeCommit()) {
+                // the common case: nothing to check before the commit
+                Mono<Void> commit = Uncancellable.run("Committing an atomic block on", this.database.name(),
+                        this.queue.runMono(() -> popCompleted(frame)));
+                return frame.hooks.isEmpty() ? commit : commit.then(Mono.defer(() -> CommitHooks.runOnCommit(frame.afterCommit)));
             }
             Mono<Void> commit = frame.hooks.runBeforeCommit()
                     .onErrorResume(veto -> this.queue.run(() -> popFailed(frame)).then()
@@ -683,7 +690,7 @@ final class ContextSession implements DbSession {
                 this.committedHooks = this.hooks.takeOnCommit();
                 return Mono.just(false);
             }
-            return afterBegin().then(Mono.defer(() -> commitOpen(current)));
+            return this.beginAnswered ? commitOpen(current) : afterBegin().then(Mono.defer(() -> commitOpen(current)));
         });
     }
 
