@@ -78,7 +78,7 @@ final class AcquireTimeout extends Mono<Connection> {
         private volatile int phase;
 
         @Nullable
-        private Subscription upstream;
+        private volatile Subscription upstream;
 
         @Nullable
         private volatile Disposable pendingTimer;

@@ -508,7 +508,9 @@ public final class Database {
         }
 
         /**
-         * The longest a session waits for a connection before its statement fails. Default: 10 seconds.
+         * The longest a session waits for a connection before its statement fails with an
+         * {@code R2dbcTimeoutException}. Only an acquisition that has to wait is timed: one served at once
+         * by an idle connection schedules no timer. Default: 10 seconds.
          */
         public Builder acquireTimeout(Duration acquireTimeout) {
             this.acquireTimeout = positive("acquireTimeout", acquireTimeout);
