@@ -204,21 +204,7 @@ final class AcquireTimeout extends Mono<Connection> {
          */
         private void giveBack(Connection connection, String why) {
             String database = this.parent.database;
-            Mono.from(connection.close()).subscribe(new CoreSubscriber<Void>() {
-                @Override
-                public Context currentContext() {
-                    return Context.empty();
-                }
-
-                @Override
-                public void onSubscribe(Subscription subscription) {
-                    subscription.request(Long.MAX_VALUE);
-                }
-
-                @Override
-                public void onNext(Void ignored) {
-                }
-
+            Mono.from(connection.close()).subscribe(new OutcomeSubscriber(Context.empty()) {
                 @Override
                 public void onError(Throwable error) {
                     log.warn("Giving back a connection of database '{}' that {} failed", database, why, error);

@@ -622,28 +622,12 @@ final class ContextSession implements DbSession {
      * The subscriber of a {@code BEGIN}: never cancels it, notes its failure, and completes {@link #begun}
      * when it is answered, whatever the answer.
      */
-    private final class BeginAnswer implements CoreSubscriber<Void> {
+    private final class BeginAnswer extends OutcomeSubscriber {
 
         private final Sinks.Empty<Void> answered = Sinks.unsafe().empty(); // one emitter: this subscriber
 
-        private final Context context;
-
         BeginAnswer(Context context) {
-            this.context = context;
-        }
-
-        @Override
-        public Context currentContext() {
-            return this.context;
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(Void ignored) {
+            super(context);
         }
 
         @Override

@@ -147,7 +147,7 @@ final class NewUnitOfWork<T> extends Mono<T> {
      * Commit, then close; or close alone. A commit's failure is the outcome (the close that follows adds
      * its own failure as suppressed); so is the work's error given to a close.
      */
-    private static final class Step implements CoreSubscriber<Void> {
+    private static final class Step extends OutcomeSubscriber {
 
         static final int COMMIT = 0;
 
@@ -161,23 +161,10 @@ final class NewUnitOfWork<T> extends Mono<T> {
         private final Throwable earlier;
 
         Step(Run<?> run, int kind, @Nullable Throwable earlier) {
+            super(run.actual().currentContext());
             this.run = run;
             this.kind = kind;
             this.earlier = earlier;
-        }
-
-        @Override
-        public Context currentContext() {
-            return this.run.actual().currentContext();
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(Void ignored) {
         }
 
         @Override

@@ -339,26 +339,13 @@ final class SerialQueue {
     }
 
     /** Begins its task when the task's turn comes. */
-    private static final class TurnWaiter implements CoreSubscriber<Void> {
+    private static final class TurnWaiter extends OutcomeSubscriber {
 
         private final Task<?> task;
 
         TurnWaiter(Task<?> task) {
+            super(task.currentContext());
             this.task = task;
-        }
-
-        @Override
-        public Context currentContext() {
-            return this.task.currentContext();
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(Void ignored) {
         }
 
         @Override
