@@ -12,31 +12,47 @@ import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
-import reactor.core.publisher.Sinks;
 import reactor.util.context.Context;
 
 /**
  * Runs the operations of one session one at a time, in the order they were subscribed.
  *
- * <p>An operation's turn ends when its publisher terminates (just before the terminal signal is passed
- * on) or is cancelled, so a statement holds the session until its rows are drained. Cancelling an operation that is still waiting for its turn drops
- * it without running it. A cancel that arrives while the operation is being subscribed (on another
- * thread) does not end the turn before that subscription has returned: the next operation never runs
- * alongside the synchronous start of the previous one (which may still send a statement). An operation
- * may also {@linkplain #holdTurn() hold its turn} while an uncancellable step of its own finishes.
+ * <p>An operation's turn ends when its publisher terminates or is cancelled, so a statement holds the
+ * session until its rows are drained. The turn ends just before the terminal signal is passed on, so that
+ * what the subscriber does next on the session (a commit chained after a statement) finds the queue free;
+ * but the next waiting operation starts only once that signal has been passed on, so that a failure
+ * reaches its own subscriber before any operation refused because of it. Cancelling an operation that is
+ * still waiting for its turn drops it without running it. A cancel that arrives while the operation is
+ * being subscribed (on another thread) does not end the turn before that subscription has returned: the
+ * next operation never runs alongside the synchronous start of the previous one (which may still send a
+ * statement). An operation may also {@linkplain #holdTurn() hold its turn} while an uncancellable step of
+ * its own finishes.
  *
- * <p>The queue is lock-free: {@code wip} counts the operations that are running or waiting, and
- * whoever moves it away from zero starts the next one. An operation that finds the queue idle starts at
- * once, on the subscribing thread, with no more than one small object per operation.
+ * <p>The queue is lock-free: {@code wip} counts the operations that are running or waiting, and whoever
+ * frees the turn while others wait hands it to the next one. Operations are started by a drain loop
+ * ({@code starts} counts the turns handed over and not yet started), so that thousands of operations that
+ * end synchronously (refused statements, no-op finishing steps) start one after another, never one inside
+ * another: the stack does not grow with the queue. An operation that finds the queue idle and empty starts
+ * at once, on the subscribing thread, with no more than one small object per operation.
+ *
+ * <p>Each operation's subscription follows the Reactive Streams rules: {@code request(n <= 0)} cancels
+ * the operation and signals an {@link IllegalArgumentException} (§3.9); after a cancel, nothing more is
+ * signalled (late values are discarded, a late error goes to {@link Operators#onErrorDropped}).
  */
 final class SerialQueue {
 
     private static final AtomicIntegerFieldUpdater<SerialQueue> WIP =
             AtomicIntegerFieldUpdater.newUpdater(SerialQueue.class, "wip");
 
+    private static final AtomicIntegerFieldUpdater<SerialQueue> STARTS =
+            AtomicIntegerFieldUpdater.newUpdater(SerialQueue.class, "starts");
+
     private final Queue<Task<?>> waiting = new ConcurrentLinkedQueue<>();
 
     private volatile int wip;
+
+    /** Turns handed over and not yet started; whoever moves it away from zero runs the drain loop. */
+    private volatile int starts;
 
     /** The task whose turn it is (set when it starts; read only by that task's synchronous code). */
     @Nullable
@@ -79,59 +95,80 @@ final class SerialQueue {
 
     private <T> void subscribe(Supplier<? extends Publisher<T>> work, CoreSubscriber<? super T> actual) {
         Task<T> task = new Task<>(this, work, actual);
-        if (WIP.compareAndSet(this, 0, 1)) {
+        // an operation queued by a concurrent subscriber (not counted yet) is never overtaken
+        if (this.waiting.isEmpty() && WIP.compareAndSet(this, 0, 1)) {
             task.state = Task.RUNNING;
             actual.onSubscribe(task);
             task.begin();
             return;
         }
-        task.turn = Sinks.unsafe().empty(); // one emitter: startNext, after winning the task's state
+        actual.onSubscribe(task); // before the task is queued: from then on, any thread may begin it
         this.waiting.offer(task);
-        actual.onSubscribe(task);
         if (WIP.getAndIncrement(this) == 0) {
             startNext();
         }
-        task.awaitTurn();
     }
 
-    private void finish(Task<?> task) {
+    /**
+     * Ends the turn's own hold (the first of termination and cancel), or abandons a task still waiting.
+     *
+     * @return whether the turn is now free and another task waits: the caller must {@link #startNext()}
+     */
+    private boolean finish(Task<?> task) {
         for (;;) {
             int state = task.state;
             if (state == Task.WAITING) {
                 if (Task.STATE.compareAndSet(task, Task.WAITING, Task.ABANDONED)) {
-                    return; // startNext skips it and accounts for it
+                    return false; // startNext skips it and accounts for it
                 }
             } else if (state == Task.RUNNING) {
                 if (Task.STATE.compareAndSet(task, Task.RUNNING, Task.FINISHED)) {
-                    release(task); // the operation's own hold
+                    return release(task); // the operation's own hold
                 }
-                return;
+                return false;
             } else {
-                return;
+                return false;
             }
         }
     }
 
-    private void release(Task<?> task) {
+    /**
+     * Ends one hold on {@code task}'s turn.
+     *
+     * @return whether that freed the turn and another task waits: the caller must {@link #startNext()}
+     */
+    private boolean release(Task<?> task) {
         if (Task.HOLDS.decrementAndGet(task) == 0) {
             if (this.current == task) {
                 this.current = null;
             }
-            if (WIP.decrementAndGet(this) != 0) {
-                startNext();
-            }
+            return WIP.decrementAndGet(this) != 0;
         }
+        return false;
     }
 
+    /** Hands the free turn to the next waiting task: a drain loop, so that starting never nests. */
     private void startNext() {
+        if (STARTS.getAndIncrement(this) != 0) {
+            return; // the loop running (on this thread, or another) starts it when the current start returns
+        }
+        do {
+            startOne();
+        } while (STARTS.decrementAndGet(this) != 0);
+    }
+
+    private void startOne() {
         for (;;) {
             Task<?> next = this.waiting.poll();
-            if (next != null && Task.STATE.compareAndSet(next, Task.WAITING, Task.RUNNING)) {
-                next.turn.tryEmitEmpty();
+            if (next == null) {
+                return; // not reached: a task is queued before it is counted
+            }
+            if (Task.STATE.compareAndSet(next, Task.WAITING, Task.RUNNING)) {
+                next.begin();
                 return;
             }
             // an abandoned task: account for it
-            if (next == null || WIP.decrementAndGet(this) == 0) {
+            if (WIP.decrementAndGet(this) == 0) {
                 return;
             }
         }
@@ -210,6 +247,9 @@ final class SerialQueue {
         @SuppressWarnings("rawtypes")
         static final AtomicIntegerFieldUpdater<Task> ENDED = AtomicIntegerFieldUpdater.newUpdater(Task.class, "ended");
 
+        @SuppressWarnings("rawtypes")
+        static final AtomicIntegerFieldUpdater<Task> DONE = AtomicIntegerFieldUpdater.newUpdater(Task.class, "done");
+
         private final SerialQueue queue;
 
         private final Supplier<? extends Publisher<T>> work;
@@ -227,8 +267,8 @@ final class SerialQueue {
         /** 1 while the work's subscription holds the turn. */
         volatile int subscribing;
 
-        /** Completed by startNext when the turn of a task that had to wait comes; null for a task that did not wait. */
-        Sinks.@Nullable Empty<Void> turn;
+        /** Set once, by the terminal signal passed on (the work's, or the error of a bad request). */
+        volatile int done;
 
         Task(SerialQueue queue, Supplier<? extends Publisher<T>> work, CoreSubscriber<? super T> actual) {
             this.queue = queue;
@@ -237,26 +277,26 @@ final class SerialQueue {
         }
 
         /**
-         * Waits for the turn, then begins. A cancel meanwhile abandons the task (startNext skips it); the
-         * waiter is then dropped with the task.
-         */
-        void awaitTurn() {
-            Sinks.Empty<Void> turn = this.turn;
-            if (turn == null) {
-                throw new IllegalStateException("awaitTurn() on a task that did not wait");
-            }
-            turn.asMono().subscribe(new TurnWaiter(this));
-        }
-
-        /**
          * The turn has come: subscribes the work, holding the turn until that subscription has returned or
-         * the work has terminated, whichever comes first (a cancel does not end that hold).
+         * the work has terminated, whichever comes first (a cancel does not end that hold). A task cancelled
+         * before this point is not subscribed; one whose cancel has freed the turn already takes no hold.
          */
         void begin() {
-            if (isCancelled()) {
-                return; // the cancel ended the turn (or will, holding it is not needed)
+            for (;;) {
+                int held = this.holds;
+                if (held == 0) {
+                    return; // a cancel ended the turn already
+                }
+                if (HOLDS.compareAndSet(this, held, held + 1)) {
+                    break;
+                }
             }
-            HOLDS.incrementAndGet(this);
+            if (isCancelled()) {
+                if (this.queue.release(this)) {
+                    this.queue.startNext();
+                }
+                return;
+            }
             this.subscribing = 1;
             this.queue.current = this;
             try {
@@ -273,14 +313,15 @@ final class SerialQueue {
                 }
                 publisher.subscribe(this);
             } finally {
-                endSubscribing();
+                if (endSubscribing()) {
+                    this.queue.startNext();
+                }
             }
         }
 
-        private void endSubscribing() {
-            if (SUBSCRIBING.compareAndSet(this, 1, 0)) {
-                this.queue.release(this);
-            }
+        /** Ends the subscription's hold; returns whether the caller must start the next task. */
+        private boolean endSubscribing() {
+            return SUBSCRIBING.compareAndSet(this, 1, 0) && this.queue.release(this);
         }
 
         @Override
@@ -295,67 +336,82 @@ final class SerialQueue {
 
         @Override
         public void onNext(T value) {
+            if (this.done != 0 || isCancelled()) {
+                Operators.onDiscard(value, this.actual.currentContext());
+                return;
+            }
             this.actual.onNext(value);
         }
 
         // The turn ends before the terminal signal goes on, so that what the subscriber does next on the
         // session (a commit chained after a statement, say) finds the queue free instead of waiting behind
-        // the operation that is telling it it has finished.
+        // the operation that is telling it it has finished; a task waiting already starts only after the
+        // signal has gone on.
 
         // A work that has terminated sends nothing more, even if its subscribe call has not returned yet (it
         // completed synchronously, or on another thread): its subscription's hold ends too.
 
         @Override
         public void onError(Throwable error) {
-            endSubscribing();
-            end();
-            this.actual.onError(error);
+            boolean startNext = endSubscribing() | end();
+            if (isCancelled() || !DONE.compareAndSet(this, 0, 1)) {
+                Operators.onErrorDropped(error, this.actual.currentContext());
+            } else {
+                this.actual.onError(error);
+            }
+            if (startNext) {
+                this.queue.startNext();
+            }
         }
 
         @Override
         public void onComplete() {
-            endSubscribing();
-            end();
-            this.actual.onComplete();
+            boolean startNext = endSubscribing() | end();
+            if (!isCancelled() && DONE.compareAndSet(this, 0, 1)) {
+                this.actual.onComplete();
+            }
+            if (startNext) {
+                this.queue.startNext();
+            }
+        }
+
+        @Override
+        public void request(long n) {
+            if (n <= 0) {
+                // Reactive Streams §3.9: a non-positive request is signalled as an error, and the operation ends
+                if (DONE.compareAndSet(this, 0, 1)) {
+                    super.cancel();
+                    boolean startNext = end();
+                    this.actual.onError(new IllegalArgumentException(
+                            "Spec. Rule 3.9 - Cannot request a non strictly positive number: " + n));
+                    if (startNext) {
+                        this.queue.startNext();
+                    }
+                }
+                return;
+            }
+            super.request(n);
         }
 
         @Override
         public void cancel() {
             super.cancel();
-            end();
+            if (end()) {
+                this.queue.startNext();
+            }
         }
 
         /** Ends a hold taken by {@link SerialQueue#holdTurn()}. */
         @Override
         public void release() {
-            this.queue.release(this);
-        }
-
-        private void end() {
-            if (ENDED.compareAndSet(this, 0, 1)) {
-                this.queue.finish(this);
+            if (this.queue.release(this)) {
+                this.queue.startNext();
             }
         }
-    }
 
-    /** Begins its task when the task's turn comes. */
-    private static final class TurnWaiter extends OutcomeSubscriber {
-
-        private final Task<?> task;
-
-        TurnWaiter(Task<?> task) {
-            super(task.currentContext());
-            this.task = task;
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            this.task.onError(error); // the turn sink is only ever completed; relayed should that change
-        }
-
-        @Override
-        public void onComplete() {
-            this.task.begin();
+        /** The first of termination and cancel ends the turn; returns whether the caller must start the next task. */
+        private boolean end() {
+            return ENDED.compareAndSet(this, 0, 1) && this.queue.finish(this);
         }
     }
 }

@@ -13,6 +13,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
+import reactor.test.util.RaceTestUtils;
 
 class SerialQueueTest {
 
@@ -93,5 +94,98 @@ class SerialQueueTest {
                 .verifyComplete();
         assertThat(secondRan).hasValue(1);
         assertThat(this.queue.isIdle()).isTrue();
+    }
+
+    @Test
+    void aHundredThousandOperationsEndingSynchronouslyStartOneAfterAnotherWithoutGrowingTheStack() {
+        Sinks.Empty<Void> first = Sinks.empty();
+        AtomicInteger refused = new AtomicInteger();
+        StepVerifier.create(this.queue.run(first::asMono)).expectSubscription().then(() -> {
+            for (int i = 0; i < 100_000; i++) {
+                this.queue.run(() -> Mono.error(new IllegalStateException("refused")))
+                        .subscribe(null, error -> refused.incrementAndGet());
+                this.queue.run(Mono::empty).subscribe(); // a no-op finishing step
+            }
+            first.tryEmitEmpty();
+        }).verifyComplete();
+        assertThat(refused).hasValue(100_000);
+        assertThat(this.queue.isIdle()).isTrue();
+    }
+
+    @Test
+    void aFailureReachesItsSubscriberBeforeTheNextOperationStarts() {
+        Sinks.Empty<Void> failing = Sinks.empty();
+        List<String> events = new CopyOnWriteArrayList<>();
+        this.queue.run(failing::asMono).subscribe(null, error -> events.add("first failed"));
+        this.queue.run(() -> Mono.fromRunnable(() -> events.add("second started"))).subscribe();
+        failing.tryEmitError(new IllegalStateException("first"));
+        assertThat(events).containsExactly("first failed", "second started");
+        assertThat(this.queue.isIdle()).isTrue();
+    }
+
+    @Test
+    void aNonPositiveRequestIsSignalledAsAnErrorAndEndsTheTurn() {
+        AtomicInteger ran = new AtomicInteger();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        this.queue.run(() -> Flux.range(0, 3).doOnSubscribe(s -> ran.incrementAndGet()))
+                .subscribe(new reactor.core.publisher.BaseSubscriber<Integer>() {
+                    @Override
+                    protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
+                        subscription.request(0);
+                    }
+
+                    @Override
+                    protected void hookOnError(Throwable error) {
+                        errors.add(error);
+                    }
+                });
+        assertThat(errors).singleElement().isInstanceOf(IllegalArgumentException.class)
+                .asString().contains("3.9");
+        StepVerifier.create(this.queue.run(() -> Mono.just("next"))).expectNext("next").verifyComplete();
+        assertThat(this.queue.isIdle()).isTrue();
+    }
+
+    @Test
+    void nothingIsSignalledAfterCancel() {
+        Sinks.Many<Integer> values = Sinks.many().unicast().onBackpressureBuffer();
+        List<String> signals = new CopyOnWriteArrayList<>();
+        Disposable subscription = this.queue.run(values::asFlux)
+                .subscribe(value -> signals.add("next " + value), error -> signals.add("error"), () -> signals.add("complete"));
+        values.tryEmitNext(1);
+        subscription.dispose();
+        values.tryEmitNext(2);
+        values.tryEmitComplete();
+        assertThat(signals).containsExactly("next 1");
+        assertThat(this.queue.isIdle()).isTrue();
+    }
+
+    @Test
+    void cancelRacingTheStartOfAWaitingOperationKeepsTheQueueConsistent() {
+        for (int i = 0; i < 20_000; i++) {
+            Sinks.Empty<Void> first = Sinks.empty();
+            AtomicInteger started = new AtomicInteger();
+            this.queue.run(first::asMono).subscribe();
+            Disposable waiting = this.queue.run(() -> Mono.fromRunnable(started::incrementAndGet).then(Mono.never()))
+                    .subscribe();
+            RaceTestUtils.race(first::tryEmitEmpty, waiting::dispose);
+            assertThat(started.get()).isBetween(0, 1);
+            int n = i;
+            StepVerifier.create(this.queue.run(() -> Mono.just(n))).expectNext(n).verifyComplete();
+            assertThat(this.queue.isIdle()).as("iteration %d", i).isTrue();
+        }
+    }
+
+    @Test
+    void cancelRacingTheSubscriptionOfARunningOperationEndsTheTurnOnce() {
+        for (int i = 0; i < 20_000; i++) {
+            AtomicInteger next = new AtomicInteger();
+            reactor.core.publisher.BaseSubscriber<Object> subscriber = new reactor.core.publisher.BaseSubscriber<>() {
+            };
+            Flux<Object> operation = this.queue.run(() -> Mono.never());
+            RaceTestUtils.race(() -> operation.subscribe(subscriber), subscriber::dispose);
+            StepVerifier.create(this.queue.run(() -> Mono.fromRunnable(next::incrementAndGet))).verifyComplete();
+            assertThat(next).hasValue(1);
+            assertThat(this.queue.isIdle()).as("iteration %d", i).isTrue();
+        }
     }
 }
