@@ -5,8 +5,11 @@ import java.util.Objects;
 
 import io.r2dbc.spi.IsolationLevel;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
 import reactor.util.context.ContextView;
 
 /**
@@ -32,8 +35,10 @@ import reactor.util.context.ContextView;
  *
  * <p><b>Signals.</b> Complete commits the transaction (outermost) or releases the savepoint (nested);
  * error rolls back (to the savepoint) and passes the error on; cancel rolls back (to the savepoint). A
- * failed rollback never hides the original error: it is added to it as suppressed. Once started,
- * finishing a block runs to its end even if the subscriber cancels.
+ * failed rollback never hides the original error: it is added to it as suppressed. Entering and leaving a
+ * block are one uncancellable pair: a block that was entered is always left, however a cancel races with
+ * its start or its end, and once its commit has started, the commit and its on-commit hooks run to their
+ * end whoever is still listening.
  *
  * <p><b>Failures inside a block.</b> PostgreSQL aborts the transaction at the first error; after it, any
  * further statement in the block fails at once with {@link TransactionAbortedException}, until the block
@@ -44,6 +49,14 @@ import reactor.util.context.ContextView;
  *
  * <p><b>A transaction already open</b> when the outermost block starts (plain statements of the unit of
  * work ran before it) is handled by {@link #existing(Existing)}: joined by default.
+ *
+ * <p><b>Hooks.</b> {@link #beforeCommit(Database, Mono)} hooks run inside the transaction, just before it
+ * commits. {@link #onCommit(Database, Mono, boolean)} hooks run after it has committed, outside it, as in
+ * Django: each in a {@linkplain UnitOfWork#inNewUnitOfWork(Mono) unit of work of its own}, so
+ * {@code dbSession(db)} works in a hook and its writes commit when the hook completes (roll back if it
+ * fails). This is the same for hooks registered in an atomic block and outside any block (the unit of
+ * work's own transaction): a hook never joins the transaction that is over, nor the enclosing unit of
+ * work, and a nested unit of work's hooks never run in, or wait for, the outer one.
  *
  * <p>Inside a block, {@link DbSession#commit()} and {@link DbSession#rollback()} are refused.
  */
@@ -159,33 +172,66 @@ public final class Atomic {
      * misplaced durable block, options on a nested block, or {@link Existing#FAIL}
      */
     public <T> Mono<T> wrap(Mono<T> body) {
-        return Mono.deferContextual(context -> {
-            ContextSession session = sessionIn(context, this.database, "atomic(" + this.database.name() + ")");
-            AtomicFrame parent = context.getOrDefault(this.database.atomicKey(), null);
-            return Mono.usingWhen(
-                    session.enterBlock(this, parent),
-                    frame -> body.contextWrite(inner -> inner.put(this.database.atomicKey(), frame))
-                            .flatMap(value -> session.exitBlock(frame, null).thenReturn(value))
-                            .switchIfEmpty(Mono.defer(() -> session.exitBlock(frame, null)).then(Mono.empty())),
-                    frame -> Mono.empty(),
-                    (frame, error) -> session.exitBlock(frame, error),
-                    frame -> session.exitBlock(frame, AtomicCancelled.INSTANCE));
-        });
+        Objects.requireNonNull(body, "body");
+        return new Block<>(this, body);
     }
 
     /** {@code body} as an atomic block; the rows stream inside it. Signals as {@link #wrap(Mono)}, the commit after the last element. */
     public <T> Flux<T> wrap(Flux<T> body) {
-        return Flux.deferContextual(context -> {
-            ContextSession session = sessionIn(context, this.database, "atomic(" + this.database.name() + ")");
-            AtomicFrame parent = context.getOrDefault(this.database.atomicKey(), null);
-            return Flux.usingWhen(
-                    session.enterBlock(this, parent),
-                    frame -> body.contextWrite(inner -> inner.put(this.database.atomicKey(), frame))
-                            .concatWith(Mono.defer(() -> session.exitBlock(frame, null)).then(Mono.empty())),
-                    frame -> Mono.empty(),
-                    (frame, error) -> session.exitBlock(frame, error),
-                    frame -> session.exitBlock(frame, AtomicCancelled.INSTANCE));
-        });
+        Objects.requireNonNull(body, "body");
+        return new StreamingBlock<>(this, body);
+    }
+
+    /** Starts a run of this block for {@code actual}, or fails it (no unit of work). */
+    private <T> void run(CoreSubscriber<? super T> actual, Publisher<? extends T> body, boolean single) {
+        ContextView context = actual.currentContext();
+        UnitOfWork unitOfWork = UnitOfWork.find(context).orElse(null);
+        if (unitOfWork == null) {
+            Operators.error(actual, new NoUnitOfWorkException("atomic(" + this.database.name() + ")"));
+            return;
+        }
+        ContextSession session;
+        try {
+            session = (ContextSession) unitOfWork.session(this.database);
+        } catch (IllegalStateException ended) {
+            Operators.error(actual, ended);
+            return;
+        }
+        AtomicRun.subscribe(actual, session, this, frameIn(context, this.database, session), body, single);
+    }
+
+    private static final class Block<T> extends Mono<T> {
+
+        private final Atomic block;
+
+        private final Mono<T> body;
+
+        Block(Atomic block, Mono<T> body) {
+            this.block = block;
+            this.body = body;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super T> actual) {
+            this.block.run(actual, this.body, true);
+        }
+    }
+
+    private static final class StreamingBlock<T> extends Flux<T> {
+
+        private final Atomic block;
+
+        private final Flux<T> body;
+
+        StreamingBlock(Atomic block, Flux<T> body) {
+            this.block = block;
+            this.body = body;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super T> actual) {
+            this.block.run(actual, this.body, false);
+        }
     }
 
     // ---- the innermost block's state and hooks ----
@@ -200,7 +246,7 @@ public final class Atomic {
     public static Mono<Void> setRollbackOnly(Database db) {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "setRollbackOnly(" + db.name() + ")");
-            if (context.getOrDefault(db.atomicKey(), null) == null) {
+            if (frameIn(context, db, session) == null) {
                 return Mono.error(new IllegalStateException("setRollbackOnly(" + db.name() + ") works inside an "
                         + "atomic block only; outside one, roll back with DbSession.rollback()"));
             }
@@ -218,7 +264,7 @@ public final class Atomic {
     public static Mono<Boolean> isRollbackOnly(Database db) {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "isRollbackOnly(" + db.name() + ")");
-            return Mono.just(context.getOrDefault(db.atomicKey(), null) != null && session.isRollbackOnly());
+            return Mono.just(frameIn(context, db, session) != null && session.isRollbackOnly());
         });
     }
 
@@ -234,7 +280,7 @@ public final class Atomic {
         Objects.requireNonNull(hook, "hook");
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "beforeCommit(" + db.name() + ")");
-            AtomicFrame frame = context.getOrDefault(db.atomicKey(), null);
+            AtomicFrame frame = frameIn(context, db, session);
             CommitHooks hooks = session.hooksFor(frame);
             if (hooks == null) {
                 return hook;
@@ -250,18 +296,23 @@ public final class Atomic {
     }
 
     /**
-     * Registers {@code hook} to run after the outermost commit of {@code db}, in registration order; it is
-     * dropped if its savepoint or its transaction rolls back. Outside any transaction it runs at once.
-     * A robust hook's failure is logged and the next hooks run; otherwise the first failure stops the rest
-     * and becomes the error of the commit (the data is committed all the same).
+     * Registers {@code hook} to run after the outermost commit of {@code db} (the outermost atomic block's,
+     * or the unit of work's), in registration order; it is dropped if its savepoint or its transaction
+     * rolls back. Each hook runs outside the transaction that committed, in a unit of work of its own
+     * ({@code dbSession(db)} works in it; its writes commit when it completes, roll back if it fails). Outside
+     * any transaction it runs at once, the same way. A robust hook's failure is logged and the next hooks
+     * run; otherwise the first failure stops the rest and becomes the error of the commit (the data is
+     * committed all the same). Hooks run even if the commit's subscriber has cancelled meanwhile.
      *
-     * @return a cold {@link Mono}: complete once registered (or, run at once, when {@code hook} completes)
+     * @return a cold {@link Mono}: complete once registered (or, run at once, when {@code hook} and its unit
+     * of work complete); error: {@link NoUnitOfWorkException} without a unit of work, or the hook's error
+     * when run at once
      */
     public static Mono<Void> onCommit(Database db, Mono<Void> hook, boolean robust) {
         Objects.requireNonNull(hook, "hook");
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "onCommit(" + db.name() + ")");
-            AtomicFrame frame = context.getOrDefault(db.atomicKey(), null);
+            AtomicFrame frame = frameIn(context, db, session);
             CommitHooks hooks = session.hooksFor(frame);
             if (hooks == null) {
                 return CommitHooks.runOnCommit(List.of(new CommitHooks.OnCommit(hook, robust)));
@@ -300,20 +351,19 @@ public final class Atomic {
         return builder.build();
     }
 
+    /**
+     * The innermost block on {@code session} in {@code context}, or null. A block of another session (the
+     * Context of a nested unit of work, or of an on-commit hook, still holds the enclosing one's) is not an
+     * enclosing block here.
+     */
+    @Nullable
+    private static AtomicFrame frameIn(ContextView context, Database db, ContextSession session) {
+        AtomicFrame frame = context.getOrDefault(db.atomicKey(), null);
+        return frame != null && frame.session == session ? frame : null;
+    }
+
     private static ContextSession sessionIn(ContextView context, Database db, String what) {
         UnitOfWork unitOfWork = UnitOfWork.find(context).orElseThrow(() -> new NoUnitOfWorkException(what));
         return (ContextSession) unitOfWork.session(db);
-    }
-
-    /** The error an atomic block's exit is given when its subscriber cancelled. */
-    static final class AtomicCancelled extends RuntimeException {
-
-        private static final long serialVersionUID = 1L;
-
-        static final AtomicCancelled INSTANCE = new AtomicCancelled();
-
-        private AtomicCancelled() {
-            super("the atomic block was cancelled", null, false, false);
-        }
     }
 }

@@ -10,6 +10,12 @@ import org.jspecify.annotations.Nullable;
  */
 final class AtomicFrame {
 
+    /**
+     * The session the block runs on: a frame found in a Context is the enclosing block only for this
+     * session (a nested unit of work, or an on-commit hook, may inherit the frames of another).
+     */
+    final ContextSession session;
+
     @Nullable
     final AtomicFrame parent;
 
@@ -24,7 +30,7 @@ final class AtomicFrame {
     /** Whether {@code SAVEPOINT} was sent; touched only by the session's tasks. */
     volatile boolean savepointCreated;
 
-    /** Whether the block has ended (its exit runs once). */
+    /** Whether the block has ended or is ending (its exit runs once); touched only by its own run. */
     volatile boolean exited;
 
     /** The on-commit hooks taken by the outermost block's commit, to run after it. */
@@ -34,7 +40,8 @@ final class AtomicFrame {
     @Nullable
     volatile SessionOptions previousOptions;
 
-    AtomicFrame(@Nullable AtomicFrame parent, Atomic block, @Nullable String savepoint) {
+    AtomicFrame(ContextSession session, @Nullable AtomicFrame parent, Atomic block, @Nullable String savepoint) {
+        this.session = session;
         this.parent = parent;
         this.block = block;
         this.savepoint = savepoint;

@@ -89,19 +89,21 @@ final class CommitHooks {
     }
 
     /**
-     * Runs on-commit hooks in registration order. A robust hook's failure is logged and the rest go on;
-     * any other failure stops the rest and is the error.
+     * Runs on-commit hooks in registration order, each after the commit and outside the transaction that
+     * committed (Django's {@code on_commit}): each in a {@linkplain UnitOfWork#inNewUnitOfWork(Mono) unit of
+     * work of its own}, whatever unit of work or atomic block registered it, so that {@code dbSession(db)}
+     * works in a hook and its writes are committed when the hook completes (rolled back if it fails), never
+     * joining the transaction that is over nor the enclosing unit of work. A robust hook's failure is logged
+     * and the rest go on; any other failure stops the rest and is the error.
      */
     static Mono<Void> runOnCommit(List<OnCommit> hooks) {
         if (hooks.isEmpty()) {
             return Mono.empty();
         }
-        return Flux.fromIterable(hooks).concatMap(hook -> hook.robust
-                ? hook.work.onErrorResume(error -> {
-                    log.warn("A robust on-commit hook failed; the others still run", error);
-                    return Mono.empty();
-                })
-                : hook.work).then();
+        if (hooks.size() == 1) {
+            return hooks.get(0).run();
+        }
+        return Flux.fromIterable(hooks).concatMap(OnCommit::run).then();
     }
 
     /** One on-commit hook. */
@@ -114,6 +116,15 @@ final class CommitHooks {
         OnCommit(Mono<Void> work, boolean robust) {
             this.work = work;
             this.robust = robust;
+        }
+
+        /** The hook, in a unit of work of its own; a robust one's failure logged and swallowed. */
+        Mono<Void> run() {
+            Mono<Void> run = UnitOfWork.inNewUnitOfWork(this.work);
+            return this.robust ? run.onErrorResume(error -> {
+                log.warn("A robust on-commit hook failed; the others still run", error);
+                return Mono.empty();
+            }) : run;
         }
     }
 }

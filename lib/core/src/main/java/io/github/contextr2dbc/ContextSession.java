@@ -5,6 +5,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import io.r2dbc.spi.Connection;
@@ -31,7 +32,8 @@ import reactor.util.context.ContextView;
  * read and written by one task at a time; the fields are volatile because consecutive tasks may run on
  * different threads, and for the snapshot queries. Finishing operations (commit, rollback, release, the
  * end of an atomic block) are {@link Uncancellable}: once asked for, they happen. Hooks run outside the
- * queue's tasks, so that they can run statements on the session.
+ * queue's tasks: before-commit hooks can run statements in the transaction they check; on-commit hooks run
+ * each in a unit of work of their own (see {@link CommitHooks#runOnCommit}).
  */
 final class ContextSession implements DbSession {
 
@@ -307,50 +309,66 @@ final class ContextSession implements DbSession {
     }
 
     /**
-     * Starts an atomic block nested in {@code parent} (null: outermost).
+     * Starts an atomic block nested in {@code parent} (null: outermost). Subscribe at once (the checks are
+     * made on the call), to the end, never cancelling: the block is entered in one turn of the queue, and
+     * in that same turn {@code claim} is asked whether anyone is still there to run it. If not (the block
+     * was cancelled meanwhile), the block is left again before the turn ends, so that no later operation
+     * ever sees it running.
      *
-     * @return a {@link Mono} of the running block; error: the block may not start here (nothing was changed)
+     * @return a {@link Mono} of the running block, or empty if {@code claim} refused it (it was entered and
+     * left); error: the block may not start here (nothing was changed), or the transaction already open
+     * could not be committed or rolled back first ({@link Atomic.Existing})
      */
-    Mono<AtomicFrame> enterBlock(Atomic block, @Nullable AtomicFrame parent) {
-        return Mono.defer(() -> {
-            if (parent != null && block.isDurable()) {
-                return Mono.error(new IllegalStateException("A durable atomic block on database '" + this.database.name()
-                        + "' cannot be nested in another atomic block on it: its commit would not be final. Run it "
-                        + "outside any block, or drop durable(true)."));
+    Mono<AtomicFrame> enterBlock(Atomic block, @Nullable AtomicFrame parent, Predicate<AtomicFrame> claim) {
+        if (parent != null && block.isDurable()) {
+            return Mono.error(new IllegalStateException("A durable atomic block on database '" + this.database.name()
+                    + "' cannot be nested in another atomic block on it: its commit would not be final. Run it "
+                    + "outside any block, or drop durable(true)."));
+        }
+        if (parent != null && block.changesOptions()) {
+            return Mono.error(new IllegalStateException("Only the outermost atomic block on database '"
+                    + this.database.name() + "' can set the isolation level or read-only: a nested block runs in "
+                    + "its enclosing transaction."));
+        }
+        @Nullable Mono<Void> before = null;
+        if (parent == null && this.transactionOpen && this.activeFrame == null) {
+            switch (block.existingPolicy()) {
+                case COMMIT:
+                    before = commitWithHooks(Mono.empty());
+                    break;
+                case ROLLBACK:
+                    before = Uncancellable.run("Rollback on", this.database.name(),
+                            this.queue.run(() -> rollbackNow()).then());
+                    break;
+                case FAIL:
+                    return Mono.error(new IllegalStateException("A transaction is already open on database '"
+                            + this.database.name() + "' (statements ran before this atomic block). Finish it "
+                            + "first, or choose existing(COMMIT | ROLLBACK | JOIN) for the block."));
+                case JOIN:
+                default:
+                    if (block.changesOptions()) {
+                        return Mono.error(new IllegalStateException("This atomic block joins the transaction "
+                                + "already open on database '" + this.database.name() + "', so it cannot set "
+                                + "the isolation level or read-only. Use existing(COMMIT) or existing(ROLLBACK) "
+                                + "to start a new transaction."));
+                    }
+                    break;
             }
-            if (parent != null && block.changesOptions()) {
-                return Mono.error(new IllegalStateException("Only the outermost atomic block on database '"
-                        + this.database.name() + "' can set the isolation level or read-only: a nested block runs in "
-                        + "its enclosing transaction."));
+        }
+        Mono<AtomicFrame> enter = this.queue.runMono(() -> {
+            AtomicFrame frame;
+            try {
+                frame = push(block, parent);
+            } catch (IllegalStateException refused) {
+                return Mono.error(refused);
             }
-            @Nullable Mono<Void> before = null;
-            if (parent == null && this.transactionOpen && this.activeFrame == null) {
-                switch (block.existingPolicy()) {
-                    case COMMIT:
-                        before = commitWithHooks(Mono.empty());
-                        break;
-                    case ROLLBACK:
-                        before = Uncancellable.run("Rollback on", this.database.name(),
-                                this.queue.run(() -> rollbackNow()).then());
-                        break;
-                    case FAIL:
-                        return Mono.error(new IllegalStateException("A transaction is already open on database '"
-                                + this.database.name() + "' (statements ran before this atomic block). Finish it "
-                                + "first, or choose existing(COMMIT | ROLLBACK | JOIN) for the block."));
-                    case JOIN:
-                    default:
-                        if (block.changesOptions()) {
-                            return Mono.error(new IllegalStateException("This atomic block joins the transaction "
-                                    + "already open on database '" + this.database.name() + "', so it cannot set "
-                                    + "the isolation level or read-only. Use existing(COMMIT) or existing(ROLLBACK) "
-                                    + "to start a new transaction."));
-                        }
-                        break;
-                }
+            if (claim.test(frame)) {
+                return Mono.just(frame);
             }
-            Mono<AtomicFrame> enter = this.queue.runMono(() -> Mono.fromCallable(() -> push(block, parent)));
-            return before == null ? enter : before.then(enter);
+            frame.exited = true; // nobody will run or exit it: leave it in this same turn
+            return popFailed(frame).then(Mono.empty());
         });
+        return before == null ? enter : before.then(enter);
     }
 
     private AtomicFrame push(Atomic block, @Nullable AtomicFrame parent) {
@@ -361,7 +379,7 @@ final class ContextSession implements DbSession {
                     + "(UnitOfWork.inNewUnitOfWork).");
         }
         String savepoint = parent != null && block.isSavepoint() ? "context_r2dbc_sp_" + SAVEPOINTS.incrementAndGet() : null;
-        AtomicFrame frame = new AtomicFrame(parent, block, savepoint);
+        AtomicFrame frame = new AtomicFrame(this, parent, block, savepoint);
         if (parent == null) {
             if (this.transactionOpen) {
                 frame.hooks.adopt(this.hooks); // joined: the earlier hooks share the block's fate
@@ -378,44 +396,52 @@ final class ContextSession implements DbSession {
     }
 
     /**
-     * Ends a block: on success ({@code error} null) releases its savepoint or, for the outermost, runs the
-     * before-commit hooks, commits and then runs the on-commit hooks; otherwise rolls back (to the savepoint)
-     * and completes, a failure of its own suppressed into {@code error}. Runs once per block; uncancellable.
+     * Ends a block: on success ({@code failed} false) releases its savepoint or, for the outermost, runs the
+     * before-commit hooks, commits and then runs the on-commit hooks (see {@link CommitHooks#runOnCommit});
+     * otherwise rolls back (to the savepoint). Runs once per block. Subscribe at once, to the end, never
+     * cancelling: once the commit has started, its on-commit hooks run whoever is still listening.
+     *
+     * @return a {@link Mono}: complete once ended; error: the commit's (or a veto's, or a hook's) failure,
+     * or the failure of the rollback (for the caller to add to the block's own error as suppressed)
      */
-    Mono<Void> exitBlock(AtomicFrame frame, @Nullable Throwable error) {
-        return Mono.defer(() -> {
-            if (frame.exited) {
-                return Mono.empty();
-            }
-            frame.exited = true;
-            if (error != null) {
-                return Uncancellable.run("Rolling back an atomic block on", this.database.name(),
-                        this.queue.run(() -> popFailed(frame)).then())
-                        .onErrorResume(SuppressedFailure.into(error));
-            }
-            if (!frame.isOutermost() || isRollbackOnly()) {
-                return Uncancellable.run("Ending an atomic block on", this.database.name(),
-                        this.queue.runMono(() -> popCompleted(frame)));
-            }
-            if (!frame.hooks.hasBeforeCommit()) {
-                // the common case: nothing to check before the commit
-                Mono<Void> commit = Uncancellable.run("Committing an atomic block on", this.database.name(),
-                        this.queue.runMono(() -> popCompleted(frame)));
-                return frame.hooks.isEmpty() ? commit : commit.then(Mono.defer(() -> CommitHooks.runOnCommit(frame.afterCommit)));
-            }
-            Mono<Void> commit = frame.hooks.runBeforeCommit()
-                    .onErrorResume(veto -> this.queue.run(() -> popFailed(frame)).then()
+    Mono<Void> exitBlock(AtomicFrame frame, boolean failed) {
+        if (frame.exited) {
+            return Mono.empty();
+        }
+        frame.exited = true;
+        if (failed) {
+            return this.queue.runMono(() -> popFailed(frame));
+        }
+        if (!frame.isOutermost() || isRollbackOnly()) {
+            return this.queue.runMono(() -> popCompleted(frame));
+        }
+        Mono<Void> commit;
+        if (!frame.hooks.hasBeforeCommit()) {
+            // the common case: nothing to check before the commit
+            commit = this.queue.runMono(() -> popCompleted(frame));
+        } else {
+            commit = frame.hooks.runBeforeCommit()
+                    .onErrorResume(veto -> this.queue.runMono(() -> popFailed(frame))
                             .onErrorResume(SuppressedFailure.into(veto))
                             .then(Mono.error(veto)))
-                    .then(this.queue.run(() -> popCompleted(frame)).then());
-            return Uncancellable.run("Committing an atomic block on", this.database.name(), commit)
-                    .then(Mono.defer(() -> CommitHooks.runOnCommit(frame.afterCommit)));
-        });
+                    .then(this.queue.runMono(() -> popCompleted(frame)));
+        }
+        return frame.hooks.isEmpty() ? commit : commit.then(Mono.defer(() -> CommitHooks.runOnCommit(frame.afterCommit)));
     }
 
     /** The block completed: release its savepoint, or commit (outermost); rolls back if marked rollback-only. */
     private Mono<Void> popCompleted(AtomicFrame frame) {
         return Mono.defer(() -> {
+            if (!isRunning(frame)) {
+                // an enclosing block's exit (after a cancel that raced with this block's end) has left it already
+                frame.hooks.clear();
+                return Mono.empty();
+            }
+            if (this.activeFrame != frame) {
+                return popFailed(frame).then(Mono.error(new IllegalStateException("An atomic block on database '"
+                        + this.database.name() + "' completed while a block nested in it was still running; it was "
+                        + "rolled back. Let nested blocks finish (or fail) before the enclosing block completes.")));
+            }
             pop(frame);
             boolean rollback = isRollbackOnly();
             if (frame.isOutermost()) {
@@ -444,7 +470,11 @@ final class ContextSession implements DbSession {
     /** The block failed or was cancelled: roll back to its savepoint, mark the enclosing block, or roll back. */
     private Mono<Void> popFailed(AtomicFrame frame) {
         return Mono.defer(() -> {
-            pop(frame);
+            if (!isRunning(frame)) {
+                frame.hooks.clear();
+                return Mono.empty(); // left already by an enclosing block's exit, which rolled it back too
+            }
+            pop(frame); // blocks nested in it and still running (their exit comes later) are left with it
             if (frame.isOutermost()) {
                 frame.hooks.clear();
                 return rollbackNow().then();
@@ -469,6 +499,19 @@ final class ContextSession implements DbSession {
         Connection connection = this.lease.connection;
         return rollbackToSavepoint(connection, frame.savepoint)
                 .then(statement(connection, "RELEASE SAVEPOINT " + frame.savepoint));
+    }
+
+    /**
+     * Whether {@code frame} is the running block or encloses it; false once it has been left, possibly by
+     * the exit of an enclosing block that came first (a cancel racing with the end of a nested block).
+     */
+    private boolean isRunning(AtomicFrame frame) {
+        for (AtomicFrame running = this.activeFrame; running != null; running = running.parent) {
+            if (running == frame) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void pop(AtomicFrame frame) {
@@ -588,8 +631,7 @@ final class ContextSession implements DbSession {
             begin(connection, context);
         }
         if (this.savepointsPending) {
-            return createSavepoints(connection).thenMany(Flux.defer(() -> work.apply(connection)))
-                    .onErrorMap(this::statementFailed);
+            createSavepoints(connection, context);
         }
         return Flux.from(work.apply(connection)).onErrorMap(this::statementFailed);
     }
@@ -644,8 +686,14 @@ final class ContextSession implements DbSession {
         }
     }
 
-    /** Sends the {@code SAVEPOINT}s of entered blocks that ran no statement yet, outermost first. */
-    private Mono<Void> createSavepoints(Connection connection) {
+    /**
+     * Sends the {@code SAVEPOINT}s of entered blocks that ran no statement yet, outermost first, each marked
+     * created as it is sent. Like {@code BEGIN}, they are pipelined ahead of the statement (the driver keeps
+     * the order) and run to their end whatever happens to it: a cancel can never leave one block's savepoint
+     * sent and a nested one's not, nor a savepoint marked that was never sent. A failure is noted (the
+     * transaction is then aborted, so the statement behind them fails too).
+     */
+    private void createSavepoints(Connection connection, ContextView context) {
         Deque<AtomicFrame> pending = new ArrayDeque<>();
         for (AtomicFrame frame = this.activeFrame; frame != null; frame = frame.parent) {
             if (frame.savepoint != null && !frame.savepointCreated) {
@@ -653,12 +701,28 @@ final class ContextSession implements DbSession {
             }
         }
         this.savepointsPending = false;
-        return Flux.fromIterable(pending)
-                .concatMap(frame -> {
-                    frame.savepointCreated = true;
-                    return statement(connection, "SAVEPOINT " + frame.savepoint);
-                })
-                .then();
+        Context subscriberContext = Context.of(context);
+        for (AtomicFrame frame : pending) {
+            frame.savepointCreated = true;
+            statement(connection, "SAVEPOINT " + frame.savepoint).subscribe(new SavepointAnswer(subscriberContext));
+        }
+    }
+
+    /** The subscriber of a {@code SAVEPOINT}: never cancels it, notes its failure. */
+    private final class SavepointAnswer extends OutcomeSubscriber {
+
+        SavepointAnswer(Context context) {
+            super(context);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            noteError(error);
+        }
+
+        @Override
+        public void onComplete() {
+        }
     }
 
     private void noteError(Throwable error) {

@@ -187,7 +187,9 @@ public final class UnitOfWork {
      * run for each session in a transaction, in order; if one errors, nothing is committed: every session
      * is rolled back and released, and its error is passed on (the veto). Then the sessions commit one by
      * one; if a commit fails, the rest are rolled back. Last, the hooks registered with
-     * {@link Atomic#onCommit(Database, Mono, boolean)} for the sessions that committed run, in order.
+     * {@link Atomic#onCommit(Database, Mono, boolean)} for the sessions that committed run, in order, each
+     * in a unit of work of its own (after the commit, outside its transaction; see {@link Atomic}), even if
+     * the subscriber has cancelled meanwhile.
      *
      * @param beforeCommit a check that may veto the commit by erroring, or null for none
      * @return a cold {@link Mono}: complete once everything is committed and released; error: the veto,

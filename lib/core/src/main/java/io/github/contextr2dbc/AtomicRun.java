@@ -1,0 +1,284 @@
+package io.github.contextr2dbc;
+
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Predicate;
+
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
+
+/**
+ * One run of an {@linkplain Atomic atomic block}: enters the block, runs the body with the block in its
+ * Context, and leaves the block (commit or rollback) exactly once, as one uncancellable pair: a block that
+ * was entered is always left, whenever the subscriber cancels.
+ *
+ * <p>Who leaves the block is decided once, by the first of the body's outcome and the subscriber's cancel
+ * ({@code stage}). A cancel while the block is being entered is seen by the entering step itself, in the
+ * same turn of the session's queue ({@link #test(AtomicFrame)}), which leaves the block again at once; a
+ * cancel once it runs leaves it with a rollback before the cancel returns, so that whatever the subscriber
+ * does next on the session comes after. Entering and leaving are subscribed here and never cancelled;
+ * cancelling only detaches the subscriber (an outcome nobody is left to receive is logged).
+ *
+ * <p>For a {@code Mono} body the value is held until the block has been left (committed), then passed on;
+ * a {@code Flux} body streams inside the block, which is left after the last element.
+ */
+final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreSubscriber<T>, Predicate<AtomicFrame> {
+
+    private static final Logger log = LoggerFactory.getLogger(AtomicRun.class);
+
+    private static final int ENTERING = 0;
+
+    private static final int RUNNING = 1;
+
+    private static final int EXITING = 2;
+
+    private static final int CANCELLED = 3;
+
+    @SuppressWarnings("rawtypes")
+    private static final AtomicIntegerFieldUpdater<AtomicRun> STAGE = AtomicIntegerFieldUpdater.newUpdater(AtomicRun.class, "stage");
+
+    private final CoreSubscriber<? super T> actual;
+
+    private final ContextSession session;
+
+    private final Publisher<? extends T> body;
+
+    /** A {@code Mono} body: its value is held until the block has been left. */
+    private final boolean single;
+
+    private volatile int stage;
+
+    /** The running block, set by the entering step before the run is claimed. */
+    @Nullable
+    private volatile AtomicFrame frame;
+
+    /** The body's Context: the subscriber's, with the block in it (set before the body is subscribed). */
+    private Context context;
+
+    @Nullable
+    private T value;
+
+    private AtomicRun(CoreSubscriber<? super T> actual, ContextSession session, Publisher<? extends T> body, boolean single) {
+        this.actual = actual;
+        this.session = session;
+        this.body = body;
+        this.single = single;
+        this.context = actual.currentContext();
+    }
+
+    /** Runs {@code body} as {@code block} on {@code session}, nested in {@code parent}, for {@code actual}. */
+    static <T> void subscribe(CoreSubscriber<? super T> actual, ContextSession session, Atomic block,
+            @Nullable AtomicFrame parent, Publisher<? extends T> body, boolean single) {
+        AtomicRun<T> run = new AtomicRun<>(actual, session, body, single);
+        actual.onSubscribe(run);
+        if (run.isCancelled() && STAGE.compareAndSet(run, ENTERING, CANCELLED)) {
+            return; // cancelled before anything was entered
+        }
+        session.enterBlock(block, parent, run).subscribe(new Entering(run));
+    }
+
+    /**
+     * Asked by the entering step, in its turn of the queue, once the block is entered: whether this run
+     * still wants it (false: it was cancelled, and the block is left in that same turn).
+     */
+    @Override
+    public boolean test(AtomicFrame entered) {
+        this.frame = entered;
+        return STAGE.compareAndSet(this, ENTERING, RUNNING);
+    }
+
+    /** The entering step has ended with the block running ({@code entered}), or left again (null). */
+    void entered(@Nullable AtomicFrame entered) {
+        if (entered == null || this.stage != RUNNING || isCancelled()) {
+            return; // left at once, or the cancel that came since has left it
+        }
+        this.context = this.actual.currentContext().put(entered.block.database().atomicKey(), entered);
+        this.body.subscribe(this);
+    }
+
+    /** The block could not be entered (nothing was changed): that is the error. */
+    void enterFailed(Throwable error) {
+        if (STAGE.compareAndSet(this, ENTERING, EXITING)) {
+            this.actual.onError(error);
+        } else {
+            Operators.onErrorDropped(error, this.actual.currentContext());
+        }
+    }
+
+    @Override
+    public Context currentContext() {
+        return this.context;
+    }
+
+    @Override
+    public void onSubscribe(Subscription subscription) {
+        set(subscription); // cancels it if the run was cancelled already
+    }
+
+    @Override
+    public void onNext(T next) {
+        if (this.single) {
+            this.value = next;
+        } else {
+            this.actual.onNext(next);
+        }
+    }
+
+    @Override
+    public void onError(Throwable error) {
+        if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
+            this.session.exitBlock(frameOf(), true).subscribe(new Exit(this, error, false));
+        } else {
+            Operators.onErrorDropped(error, this.context);
+        }
+    }
+
+    @Override
+    public void onComplete() {
+        if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
+            this.session.exitBlock(frameOf(), false).subscribe(new Exit(this, null, false));
+            return;
+        }
+        T dropped = this.value; // cancelled: the cancel has left the block
+        this.value = null;
+        if (dropped != null) {
+            Operators.onDiscard(dropped, this.context);
+        }
+    }
+
+    @Override
+    public void cancel() {
+        super.cancel();
+        for (;;) {
+            int current = this.stage;
+            if (current == ENTERING) {
+                if (STAGE.compareAndSet(this, ENTERING, CANCELLED)) {
+                    return; // the entering step sees it and leaves the block in its own turn
+                }
+            } else if (current == RUNNING) {
+                if (STAGE.compareAndSet(this, RUNNING, CANCELLED)) {
+                    this.session.exitBlock(frameOf(), true).subscribe(new Exit(this, null, true));
+                }
+                return;
+            } else {
+                return; // leaving already (its outcome is dropped), or cancelled
+            }
+        }
+    }
+
+    private AtomicFrame frameOf() {
+        AtomicFrame running = this.frame;
+        if (running == null) {
+            throw new IllegalStateException("An atomic block ran without being entered");
+        }
+        return running;
+    }
+
+    /** The block has been left: pass the outcome on, unless the subscriber has gone. */
+    void exited(@Nullable Throwable error, boolean afterCancel) {
+        if (afterCancel || isCancelled()) {
+            T dropped = this.value;
+            this.value = null;
+            if (dropped != null) {
+                Operators.onDiscard(dropped, this.actual.currentContext());
+            }
+            if (error != null) {
+                log.warn("Ending an atomic block on {} failed after its subscriber had cancelled",
+                        this.session.database().name(), error);
+            }
+            return;
+        }
+        if (error != null) {
+            this.value = null;
+            this.actual.onError(error);
+            return;
+        }
+        T result = this.value;
+        if (result != null) {
+            this.value = null;
+            this.actual.onNext(result);
+        }
+        this.actual.onComplete();
+    }
+
+    /** Subscribes to the entering step (never cancelling it). */
+    private static final class Entering implements CoreSubscriber<AtomicFrame> {
+
+        private final AtomicRun<?> run;
+
+        @Nullable
+        private AtomicFrame entered;
+
+        Entering(AtomicRun<?> run) {
+            this.run = run;
+        }
+
+        @Override
+        public Context currentContext() {
+            return this.run.actual.currentContext();
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(AtomicFrame frame) {
+            this.entered = frame;
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            this.run.enterFailed(error);
+        }
+
+        @Override
+        public void onComplete() {
+            this.run.entered(this.entered);
+        }
+    }
+
+    /**
+     * Subscribes to the leaving step (never cancelling it). The body's error, if any, is the outcome, with a
+     * failure of the rollback added to it as suppressed.
+     */
+    private static final class Exit extends OutcomeSubscriber {
+
+        private final AtomicRun<?> run;
+
+        @Nullable
+        private final Throwable earlier;
+
+        private final boolean afterCancel;
+
+        Exit(AtomicRun<?> run, @Nullable Throwable earlier, boolean afterCancel) {
+            super(run.actual.currentContext());
+            this.run = run;
+            this.earlier = earlier;
+            this.afterCancel = afterCancel;
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            Throwable outcome = error;
+            if (this.earlier != null) {
+                if (error != this.earlier) {
+                    this.earlier.addSuppressed(error);
+                }
+                outcome = this.earlier;
+            }
+            this.run.exited(outcome, this.afterCancel);
+        }
+
+        @Override
+        public void onComplete() {
+            this.run.exited(this.earlier, this.afterCancel);
+        }
+    }
+}
