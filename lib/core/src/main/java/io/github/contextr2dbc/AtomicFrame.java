@@ -3,6 +3,8 @@ package io.github.contextr2dbc;
 import java.util.List;
 
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * One running atomic block on one session: its place in the nesting (carried by the Reactor Context),
@@ -33,6 +35,16 @@ final class AtomicFrame {
     /** Whether the block has ended or is ending (its exit runs once); touched only by its own run. */
     volatile boolean exited;
 
+    /**
+     * Set by the block's run as it ends (completes, fails or is cancelled), just before it decides how the
+     * block is left: from then on the block is about to be left, and a block that wants to enter waits for
+     * that instead of being refused as running at the same time.
+     */
+    volatile boolean leaving;
+
+    /** Completed when the block has been left; created on demand, touched only by the session's tasks. */
+    private Sinks.@Nullable Empty<Void> left;
+
     /** The on-commit hooks taken by the outermost block's commit, to run after it. */
     volatile List<CommitHooks.OnCommit> afterCommit = List.of();
 
@@ -45,6 +57,24 @@ final class AtomicFrame {
         this.parent = parent;
         this.block = block;
         this.savepoint = savepoint;
+    }
+
+    /** Completes when the block has been left (call from the session's tasks only, while it is running). */
+    Mono<Void> whenLeft() {
+        Sinks.Empty<Void> signal = this.left;
+        if (signal == null) {
+            signal = Sinks.empty();
+            this.left = signal;
+        }
+        return signal.asMono();
+    }
+
+    /** The block has been left (called by the session's tasks). */
+    void markLeft() {
+        Sinks.Empty<Void> signal = this.left;
+        if (signal != null) {
+            signal.tryEmitEmpty();
+        }
     }
 
     boolean isOutermost() {

@@ -9,6 +9,7 @@ import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
 
@@ -21,8 +22,11 @@ import reactor.util.context.Context;
  * ({@code stage}). A cancel while the block is being entered is seen by the entering step itself, in the
  * same turn of the session's queue ({@link #test(AtomicFrame)}), which leaves the block again at once; a
  * cancel once it runs leaves it with a rollback before the cancel returns, so that whatever the subscriber
- * does next on the session comes after. Entering and leaving are subscribed here and never cancelled;
- * cancelling only detaches the subscriber (an outcome nobody is left to receive is logged).
+ * does next on the session comes after. A cancel that finds the block being left already returns at once:
+ * the block is marked {@linkplain AtomicFrame#leaving leaving} before that is decided, and a block entering
+ * while it is still in the way waits until it has been left instead of being refused. Entering and leaving
+ * are subscribed here and never cancelled; cancelling only detaches the subscriber (an outcome nobody is
+ * left to receive is logged).
  *
  * <p>For a {@code Mono} body the value is held until the block has been left (committed), then passed on;
  * a {@code Flux} body streams inside the block, which is left after the last element.
@@ -46,6 +50,11 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
 
     private final ContextSession session;
 
+    private final Atomic block;
+
+    @Nullable
+    private final AtomicFrame parent;
+
     private final Publisher<? extends T> body;
 
     /** A {@code Mono} body: its value is held until the block has been left. */
@@ -63,9 +72,12 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     @Nullable
     private T value;
 
-    private AtomicRun(CoreSubscriber<? super T> actual, ContextSession session, Publisher<? extends T> body, boolean single) {
+    private AtomicRun(CoreSubscriber<? super T> actual, ContextSession session, Atomic block, @Nullable AtomicFrame parent,
+            Publisher<? extends T> body, boolean single) {
         this.actual = actual;
         this.session = session;
+        this.block = block;
+        this.parent = parent;
         this.body = body;
         this.single = single;
         this.context = actual.currentContext();
@@ -74,12 +86,33 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     /** Runs {@code body} as {@code block} on {@code session}, nested in {@code parent}, for {@code actual}. */
     static <T> void subscribe(CoreSubscriber<? super T> actual, ContextSession session, Atomic block,
             @Nullable AtomicFrame parent, Publisher<? extends T> body, boolean single) {
-        AtomicRun<T> run = new AtomicRun<>(actual, session, body, single);
+        AtomicRun<T> run = new AtomicRun<>(actual, session, block, parent, body, single);
         actual.onSubscribe(run);
         if (run.isCancelled() && STAGE.compareAndSet(run, ENTERING, CANCELLED)) {
             return; // cancelled before anything was entered
         }
-        session.enterBlock(block, parent, run).subscribe(new Entering(run));
+        run.enter();
+    }
+
+    private void enter() {
+        this.session.enterBlock(this.block, this.parent, this).subscribe(new Entering(this));
+    }
+
+    /** An ended block is still being left: enter once it has been, unless cancelled meanwhile. */
+    void enterAfter(Mono<Void> left) {
+        left.subscribe(new OutcomeSubscriber(this.actual.currentContext()) {
+            @Override
+            public void onError(Throwable error) {
+                onComplete(); // the signal only ever completes
+            }
+
+            @Override
+            public void onComplete() {
+                if (AtomicRun.this.stage == ENTERING) {
+                    enter();
+                }
+            }
+        });
     }
 
     /**
@@ -103,6 +136,10 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
 
     /** The block could not be entered (nothing was changed): that is the error. */
     void enterFailed(Throwable error) {
+        if (error instanceof ContextSession.BlockLeaving) {
+            enterAfter(((ContextSession.BlockLeaving) error).left);
+            return;
+        }
         if (STAGE.compareAndSet(this, ENTERING, EXITING)) {
             this.actual.onError(error);
         } else {
@@ -131,6 +168,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
 
     @Override
     public void onError(Throwable error) {
+        markLeaving();
         if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
             this.session.exitBlock(frameOf(), true).subscribe(new Exit(this, error, false));
         } else {
@@ -140,6 +178,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
 
     @Override
     public void onComplete() {
+        markLeaving();
         if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
             this.session.exitBlock(frameOf(), false).subscribe(new Exit(this, null, false));
             return;
@@ -161,6 +200,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
                     return; // the entering step sees it and leaves the block in its own turn
                 }
             } else if (current == RUNNING) {
+                markLeaving();
                 if (STAGE.compareAndSet(this, RUNNING, CANCELLED)) {
                     this.session.exitBlock(frameOf(), true).subscribe(new Exit(this, null, true));
                 }
@@ -168,6 +208,17 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
             } else {
                 return; // leaving already (its outcome is dropped), or cancelled
             }
+        }
+    }
+
+    /**
+     * Before the stage says the block is being left: a block entering meanwhile (after a cancel that saw
+     * this run leaving already, and returned before the exit was queued) waits for the exit.
+     */
+    private void markLeaving() {
+        AtomicFrame running = this.frame;
+        if (running != null && this.stage == RUNNING) {
+            running.leaving = true;
         }
     }
 

@@ -316,7 +316,8 @@ final class ContextSession implements DbSession {
      * ever sees it running.
      *
      * @return a {@link Mono} of the running block, or empty if {@code claim} refused it (it was entered and
-     * left); error: the block may not start here (nothing was changed), or the transaction already open
+     * left); error: {@link BlockLeaving} if a block that has ended is still in the way (enter again when it
+     * has been left), the block may not start here (nothing was changed), or the transaction already open
      * could not be committed or rolled back first ({@link Atomic.Existing})
      */
     Mono<AtomicFrame> enterBlock(Atomic block, @Nullable AtomicFrame parent, Predicate<AtomicFrame> claim) {
@@ -356,6 +357,11 @@ final class ContextSession implements DbSession {
             }
         }
         Mono<AtomicFrame> enter = this.queue.runMono(() -> {
+            AtomicFrame inTheWay = this.activeFrame;
+            if (inTheWay != parent && inTheWay != null && inTheWay.leaving) {
+                // a block that has ended and is about to be left (its exit not queued yet): wait for it
+                return Mono.error(new BlockLeaving(inTheWay.whenLeft()));
+            }
             AtomicFrame frame;
             try {
                 frame = push(block, parent);
@@ -369,6 +375,22 @@ final class ContextSession implements DbSession {
             return popFailed(frame).then(Mono.empty());
         });
         return before == null ? enter : before.then(enter);
+    }
+
+    /**
+     * Not an error: the block could not be entered yet because an ended block is still being left; enter
+     * again once {@link #left} completes.
+     */
+    static final class BlockLeaving extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        final transient Mono<Void> left;
+
+        BlockLeaving(Mono<Void> left) {
+            super("an atomic block that has ended is being left", null, false, false);
+            this.left = left;
+        }
     }
 
     private AtomicFrame push(Atomic block, @Nullable AtomicFrame parent) {
@@ -515,6 +537,9 @@ final class ContextSession implements DbSession {
     }
 
     private void pop(AtomicFrame frame) {
+        for (AtomicFrame left = this.activeFrame; left != null && left != frame.parent; left = left.parent) {
+            left.markLeft(); // the block, and any nested in it left with it
+        }
         this.activeFrame = frame.parent;
         if (frame.isOutermost() && frame.previousOptions != null) {
             this.options = frame.previousOptions;
@@ -782,6 +807,9 @@ final class ContextSession implements DbSession {
                 return Mono.empty();
             }
             this.lease = null;
+            for (AtomicFrame left = this.activeFrame; left != null; left = left.parent) {
+                left.markLeft();
+            }
             this.activeFrame = null;
             this.savepointsPending = false;
             if (this.transactionOpen) {
