@@ -3,6 +3,7 @@ package io.github.contextr2dbc;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -17,16 +18,24 @@ final class CommitHooks {
 
     private static final Logger log = LoggerFactory.getLogger(CommitHooks.class);
 
-    // most transactions have no hook: the lists allocate their arrays on the first one
-    private final List<Mono<Void>> beforeCommit = new ArrayList<>();
+    // most transactions have no hook: a list is created with the first hook of its kind (null: none)
+    @Nullable
+    private List<Mono<Void>> beforeCommit;
 
-    private final List<OnCommit> onCommit = new ArrayList<>();
+    @Nullable
+    private List<OnCommit> onCommit;
 
     synchronized void addBeforeCommit(Mono<Void> hook) {
+        if (this.beforeCommit == null) {
+            this.beforeCommit = new ArrayList<>(2);
+        }
         this.beforeCommit.add(hook);
     }
 
     synchronized void addOnCommit(Mono<Void> hook, boolean robust) {
+        if (this.onCommit == null) {
+            this.onCommit = new ArrayList<>(2);
+        }
         this.onCommit.add(new OnCommit(hook, robust));
     }
 
@@ -35,29 +44,44 @@ final class CommitHooks {
         List<Mono<Void>> before;
         List<OnCommit> after;
         synchronized (child) {
-            before = new ArrayList<>(child.beforeCommit);
-            after = new ArrayList<>(child.onCommit);
-            child.beforeCommit.clear();
-            child.onCommit.clear();
+            before = child.beforeCommit;
+            after = child.onCommit;
+            child.beforeCommit = null;
+            child.onCommit = null;
+        }
+        if (before == null && after == null) {
+            return;
         }
         synchronized (this) {
-            this.beforeCommit.addAll(before);
-            this.onCommit.addAll(after);
+            if (before != null) {
+                if (this.beforeCommit == null) {
+                    this.beforeCommit = before;
+                } else {
+                    this.beforeCommit.addAll(before);
+                }
+            }
+            if (after != null) {
+                if (this.onCommit == null) {
+                    this.onCommit = after;
+                } else {
+                    this.onCommit.addAll(after);
+                }
+            }
         }
     }
 
     /** Drops every hook (their transaction or savepoint rolled back). */
     synchronized void clear() {
-        this.beforeCommit.clear();
-        this.onCommit.clear();
+        this.beforeCommit = null;
+        this.onCommit = null;
     }
 
     synchronized boolean hasBeforeCommit() {
-        return !this.beforeCommit.isEmpty();
+        return this.beforeCommit != null;
     }
 
     synchronized boolean isEmpty() {
-        return this.beforeCommit.isEmpty() && this.onCommit.isEmpty();
+        return this.beforeCommit == null && this.onCommit == null;
     }
 
     /**
@@ -67,25 +91,21 @@ final class CommitHooks {
     Mono<Void> runBeforeCommit() {
         List<Mono<Void>> hooks;
         synchronized (this) {
-            if (this.beforeCommit.isEmpty()) {
+            hooks = this.beforeCommit;
+            if (hooks == null) {
                 return Mono.empty();
             }
-            hooks = new ArrayList<>(this.beforeCommit);
-            this.beforeCommit.clear();
+            this.beforeCommit = null;
         }
         return Flux.fromIterable(hooks).concatMap(hook -> hook).then();
     }
 
-    /** Takes the on-commit hooks out, to run after the commit. */
+    /** Takes the on-commit hooks out, to run after the commit (the before-commit ones are dropped). */
     synchronized List<OnCommit> takeOnCommit() {
-        if (this.onCommit.isEmpty()) {
-            this.beforeCommit.clear();
-            return List.of();
-        }
-        List<OnCommit> hooks = new ArrayList<>(this.onCommit);
-        this.onCommit.clear();
-        this.beforeCommit.clear();
-        return hooks;
+        List<OnCommit> hooks = this.onCommit;
+        this.onCommit = null;
+        this.beforeCommit = null;
+        return hooks == null ? List.of() : hooks;
     }
 
     /**
