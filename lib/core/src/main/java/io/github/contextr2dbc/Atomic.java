@@ -167,9 +167,13 @@ public final class Atomic {
      *
      * @return a cold {@link Mono}: complete commits (outermost) or releases the savepoint, then emits
      * {@code body}'s value (a failed commit is the error, unchanged); error rolls back (to the savepoint)
-     * and passes the error on; cancel rolls back (to the savepoint). Error also
+     * and passes the error on; cancel rolls back (to the savepoint), or, if the commit has started,
+     * lets it and its on-commit hooks finish. A cancel while the body runs queues the rollback on the
+     * session before it returns, so what the caller runs next on the session comes after it; a block
+     * entered while another that has ended is still being left waits for it. Error also
      * {@link NoUnitOfWorkException} without a unit of work, {@link IllegalStateException} for a
-     * misplaced durable block, options on a nested block, or {@link Existing#FAIL}
+     * misplaced durable block, options on a nested block, {@link Existing#FAIL}, or a sibling block
+     * running at the same time on the session (one that has ended and is being left is waited for)
      */
     public <T> Mono<T> wrap(Mono<T> body) {
         Objects.requireNonNull(body, "body");
