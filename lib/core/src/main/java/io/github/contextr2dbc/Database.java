@@ -15,7 +15,10 @@ import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import io.r2dbc.spi.ConnectionFactoryOptions;
+import io.r2dbc.spi.Result;
 import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -43,6 +46,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class Database {
+
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
 
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
@@ -80,6 +85,8 @@ public final class Database {
     private final AtomicLong acquisitions = new AtomicLong();
 
     private final AtomicInteger inUse = new AtomicInteger();
+
+    private final AtomicLong connectionResets = new AtomicLong();
 
     private final AtomicReference<PoolGeneration> generation;
 
@@ -347,6 +354,33 @@ public final class Database {
         return this.acquireTimeout;
     }
 
+    /** How many connections were given back inside a transaction and reset (see {@link #resetBeforeRelease}). */
+    long connectionResets() {
+        return this.connectionResets.get();
+    }
+
+    /**
+     * r2dbc-pool's {@code preRelease}: a connection given back inside a transaction (a plain pooled connection
+     * closed after {@code BEGIN}, a savepoint or {@code setAutoCommit(false)}) is rolled back and put back in
+     * auto-commit mode before the pool hands it out again, as HikariCP resets what a connection was dirtied
+     * with. A connection in auto-commit mode and outside a transaction (every session's connection: it commits
+     * or rolls back before release) costs one {@code isAutoCommit()} check (the driver's last transaction
+     * status, no round trip). If the reset fails, the pool discards the connection instead of reusing it.
+     */
+    private Publisher<Void> resetBeforeRelease(Connection connection) {
+        if (connection.isAutoCommit()) {
+            return Mono.empty();
+        }
+        this.connectionResets.incrementAndGet();
+        log.debug("A connection of database '{}' was given back inside a transaction: rolling it back", this.name);
+        // a ROLLBACK statement rather than rollbackTransaction(): the driver skips that call unless the transaction
+        // was opened through beginTransaction(), while a statement always takes effect
+        return Flux.from(connection.createStatement("ROLLBACK").execute())
+                .concatMap(Result::getRowsUpdated)
+                .then(Mono.defer(() -> connection.isAutoCommit() ? Mono.<Void>empty()
+                        : Mono.from(connection.setAutoCommit(true))));
+    }
+
     ConnectionFactoryMetadata connectionFactoryMetadata() {
         return this.generation.get().connectionFactory().getMetadata();
     }
@@ -362,7 +396,8 @@ public final class Database {
                 .initialSize(this.initialSize)
                 .maxSize(this.maxSize)
                 .maxIdleTime(this.maxIdleTime)
-                .maxLifeTime(this.maxLifeTime);
+                .maxLifeTime(this.maxLifeTime)
+                .preRelease(this::resetBeforeRelease);
         if (this.validationQuery != null) {
             builder.validationQuery(this.validationQuery);
         }
