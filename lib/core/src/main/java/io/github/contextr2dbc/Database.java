@@ -16,6 +16,7 @@ import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import io.r2dbc.spi.ConnectionFactoryOptions;
 import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Wrapped;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -354,23 +355,16 @@ public final class Database {
         return this.acquireTimeout;
     }
 
-    /** How many connections were given back inside a transaction and reset (see {@link #resetBeforeRelease}). */
+    /** How many connections were given back inside a transaction and reset (see {@link Lease#release()}). */
     long connectionResets() {
         return this.connectionResets.get();
     }
 
     /**
-     * r2dbc-pool's {@code preRelease}: a connection given back inside a transaction (a plain pooled connection
-     * closed after {@code BEGIN}, a savepoint or {@code setAutoCommit(false)}) is rolled back and put back in
-     * auto-commit mode before the pool hands it out again, as HikariCP resets what a connection was dirtied
-     * with. A connection in auto-commit mode and outside a transaction (every session's connection: it commits
-     * or rolls back before release) costs one {@code isAutoCommit()} check (the driver's last transaction
-     * status, no round trip). If the reset fails, the pool discards the connection instead of reusing it.
+     * Rolls back the transaction a connection is given back in and puts it back in auto-commit mode (see
+     * {@link Lease#release()}).
      */
-    private Publisher<Void> resetBeforeRelease(Connection connection) {
-        if (connection.isAutoCommit()) {
-            return Mono.empty();
-        }
+    private Mono<Void> reset(Connection connection) {
         this.connectionResets.incrementAndGet();
         log.debug("A connection of database '{}' was given back inside a transaction: rolling it back", this.name);
         // a ROLLBACK statement rather than rollbackTransaction(): the driver skips that call unless the transaction
@@ -396,8 +390,7 @@ public final class Database {
                 .initialSize(this.initialSize)
                 .maxSize(this.maxSize)
                 .maxIdleTime(this.maxIdleTime)
-                .maxLifeTime(this.maxLifeTime)
-                .preRelease(this::resetBeforeRelease);
+                .maxLifeTime(this.maxLifeTime);
         if (this.validationQuery != null) {
             builder.validationQuery(this.validationQuery);
         }
@@ -421,11 +414,43 @@ public final class Database {
             this.generation = generation;
         }
 
-        /** Gives the connection back; counts the user out even if closing fails. */
+        /**
+         * Gives the connection back; counts the user out even if closing fails. Call it when the connection is
+         * to go back: it reads the connection's state then.
+         *
+         * <p>A connection given back inside a transaction (a plain pooled connection closed after {@code BEGIN},
+         * a savepoint or {@code setAutoCommit(false)}) is first rolled back and put back in auto-commit mode, so
+         * that the pool never hands out a connection inside someone else's transaction, as HikariCP resets what
+         * a connection was dirtied with. A connection in auto-commit mode and outside a transaction (every
+         * session's: it commits or rolls back before release) costs one {@code isAutoCommit()} call, the driver's
+         * last transaction status: no round trip, no allocation. If the reset fails, the driver's connection is
+         * closed before it goes back, so that the pool's validation discards it instead of handing it out.
+         */
         Mono<Void> release() {
-            return Mono.from(this.connection.close())
+            Mono<Void> giveBack = Mono.from(this.connection.close())
                     .onErrorResume(error -> this.generation.leave().then(Mono.error(error)))
                     .then(this.generation.leave());
+            if (this.connection.isAutoCommit()) {
+                return giveBack;
+            }
+            return this.generation.database().reset(this.connection)
+                    .onErrorResume(failure -> discard()
+                            .onErrorResume(SuppressedFailure.into(failure))
+                            .then(giveBack)
+                            .onErrorResume(SuppressedFailure.into(failure))
+                            .then(Mono.error(failure)))
+                    .then(giveBack);
+        }
+
+        /** Closes the driver's connection under the pool's, so that the pool's validation discards it. */
+        private Mono<Void> discard() {
+            if (this.connection instanceof Wrapped) {
+                Object unwrapped = ((Wrapped<?>) this.connection).unwrap();
+                if (unwrapped instanceof Connection) {
+                    return Mono.from(((Connection) unwrapped).close());
+                }
+            }
+            return Mono.empty();
         }
     }
 

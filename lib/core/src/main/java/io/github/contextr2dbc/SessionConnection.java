@@ -68,6 +68,9 @@ final class SessionConnection implements Connection {
     @Nullable
     private volatile SessionOptions requested;
 
+    /** {@link #close()} was called: the view no longer validates. */
+    private volatile boolean closed;
+
     SessionConnection(ContextSession session) {
         this.session = session;
         this.postgres = POSTGRESQL.equals(session.database().connectionFactoryMetadata().getName());
@@ -178,9 +181,13 @@ final class SessionConnection implements Connection {
         return readOnly ? (level.isEmpty() ? "READ ONLY" : level + ", READ ONLY") : level;
     }
 
+    /** Closes this view (it no longer validates); the session stays open, its unit of work finishes it. */
     @Override
     public Publisher<Void> close() {
-        return endOfTransaction(Mono.empty());
+        return Mono.defer(() -> {
+            this.closed = true;
+            return endOfTransaction(Mono.empty());
+        });
     }
 
     @Override
@@ -300,7 +307,7 @@ final class SessionConnection implements Connection {
 
     @Override
     public Publisher<Boolean> validate(ValidationDepth depth) {
-        return Mono.just(!this.session.database().isClosed());
+        return Mono.fromSupplier(() -> !this.closed && !this.session.database().isClosed());
     }
 
     @Override

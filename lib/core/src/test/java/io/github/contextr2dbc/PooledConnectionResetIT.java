@@ -8,6 +8,7 @@ import java.util.function.Function;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Result;
+import io.r2dbc.spi.ValidationDepth;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,33 @@ class PooledConnectionResetIT {
                 connection -> Mono.just(connection.isAutoCommit()), Connection::close).block(TestDatabase.TIMEOUT);
         assertThat(autoCommit).isTrue();
         assertThat(this.pg.queryLong("SELECT count(*) FROM item")).isZero();
+    }
+
+    @Test
+    void aConnectionWhoseResetFailsIsDiscardedNotHandedOut() {
+        // the server ends the backend while the connection is inside a transaction: the ROLLBACK cannot run
+        long resetsBefore = this.db.connectionResets();
+        Mono<Void> dirtyAndBroken = Mono.usingWhen(Mono.from(this.db.connectionFactory().create()),
+                connection -> Mono.from(connection.beginTransaction())
+                        .then(Flux.from(connection.createStatement("SELECT pg_backend_pid()").execute())
+                                .concatMap(result -> result.map(row -> row.get(0, Integer.class))).next())
+                        .doOnNext(pid -> this.pg.execute("SELECT pg_terminate_backend(" + pid + ")"))
+                        .then(),
+                Connection::close);
+        dirtyAndBroken.onErrorResume(closeFailed -> Mono.empty()).block(TestDatabase.TIMEOUT);
+        assertThat(this.db.connectionsInUse()).isZero();
+        nextBorrowerCommits();
+        assertThat(this.pg.queryStrings("SELECT id FROM item ORDER BY id")).containsExactly("2");
+        assertThat(this.db.connectionResets()).isGreaterThan(resetsBefore);
+    }
+
+    @Test
+    void aClosedConnectionNoLongerValidates() {
+        Connection connection = Mono.from(this.db.connectionFactory().create()).block(TestDatabase.TIMEOUT);
+        assertThat(Mono.from(connection.validate(ValidationDepth.REMOTE)).block(TestDatabase.TIMEOUT)).isTrue();
+        Mono.from(connection.close()).block(TestDatabase.TIMEOUT);
+        assertThat(Mono.from(connection.validate(ValidationDepth.LOCAL)).block(TestDatabase.TIMEOUT)).isFalse();
+        assertThat(Mono.from(connection.validate(ValidationDepth.REMOTE)).block(TestDatabase.TIMEOUT)).isFalse();
     }
 
     @Test

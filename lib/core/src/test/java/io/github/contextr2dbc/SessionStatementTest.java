@@ -8,8 +8,10 @@ import java.util.NoSuchElementException;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Parameters;
 import io.r2dbc.spi.Statement;
+import io.r2dbc.spi.ValidationDepth;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 
 /**
  * The session-aware ConnectionFactory's statements check every call when it is made, as the R2DBC SPI
@@ -97,6 +99,14 @@ class SessionStatementTest {
         assertThatThrownBy(() -> statement.returnGeneratedValues("id", null)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> statement.fetchSize(-1)).isInstanceOf(IllegalArgumentException.class);
         assertThat(statement.returnGeneratedValues("id").fetchSize(10)).isSameAs(statement);
+    }
+
+    @Test
+    void aClosedViewNoLongerValidates() {
+        assertThat(Mono.from(this.connection.validate(ValidationDepth.LOCAL)).block()).isTrue();
+        Mono.from(this.connection.close()).block();
+        assertThat(Mono.from(this.connection.validate(ValidationDepth.LOCAL)).block()).isFalse();
+        assertThat(Mono.from(this.connection.validate(ValidationDepth.REMOTE)).block()).isFalse();
     }
 
     @Test
