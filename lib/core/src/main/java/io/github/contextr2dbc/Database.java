@@ -148,7 +148,19 @@ public final class Database {
      * connection opens nothing; closing it leaves the session open (the unit of work finishes it).
      * Outside a unit of work it fails with {@link NoUnitOfWorkException}, or hands out plain pooled
      * connections in auto-commit mode if the database was built with
-     * {@link OutsideUnitOfWork#AUTOCOMMIT}.
+     * {@link OutsideUnitOfWork#AUTOCOMMIT}; one closed inside a transaction is rolled back before the pool
+     * hands it out again.
+     *
+     * <p>On a session's connection, {@code beginTransaction()} joins the session's transaction (opened by
+     * its first statement). {@code beginTransaction(definition)} (Spring's {@code R2dbcTransactionManager}
+     * passes isolation level and read-only this way) opens the session's next transaction, that one only,
+     * with the definition's isolation level, {@code READ ONLY} if asked and its lock wait timeout (a
+     * read-only {@code false} keeps the session's setting). If the session's transaction is already open,
+     * it joins when that transaction (its settings read from the server) already satisfies the definition
+     * — the same or a stronger isolation level, read-only when read-only is asked — and otherwise fails
+     * with an {@link IllegalStateException}: settings are never silently weakened. Statements check their
+     * arguments and bindings when the calls are made, as the R2DBC SPI says; {@code validate} answers
+     * false once the connection is closed.
      */
     public ConnectionFactory connectionFactory() {
         return this.sessionConnectionFactory;

@@ -22,7 +22,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * A {@link Connection} that is a view of a session: statements run through the session (lazily
- * connecting, in its transaction, one at a time); closing it leaves the session open.
+ * connecting, in its transaction, one at a time); closing it leaves the session open (the view no longer
+ * validates).
  *
  * <p>Transaction calls map onto the session: {@code beginTransaction()} joins the session's transaction
  * (which opens with the first statement), {@code commitTransaction} and {@code rollbackTransaction} end it
@@ -106,11 +107,13 @@ final class SessionConnection implements Connection {
                 wanted.lockTimeout(lockWaitTimeout);
             }
             SessionOptions options = wanted.build();
+            // noted before it is stored, so that closing this view forgets it even if this call is cancelled
+            this.requested = options;
             return this.session.openNextTransactionWith(options).flatMap(stored -> {
                 if (stored) {
-                    this.requested = options;
                     return Mono.empty();
                 }
+                this.requested = null;
                 return joinOpenTransaction(isolation, readOnly);
             });
         });
