@@ -114,6 +114,21 @@ class PooledConnectionResetIT {
     }
 
     @Test
+    void cancellingTheCloseOfADirtyConnectionStillResetsAndGivesItBack() throws InterruptedException {
+        for (int i = 0; i < 20; i++) {
+            Connection connection = Mono.from(this.db.connectionFactory().create()).block(TestDatabase.TIMEOUT);
+            run(connection, "BEGIN").then(run(connection, "INSERT INTO item VALUES (1)")).block(TestDatabase.TIMEOUT);
+            // the subscriber leaves at once, while the ROLLBACK is in flight
+            Mono.from(connection.close()).subscribe().dispose();
+            TestDatabase.awaitNoConnectionsInUse(this.db);
+            assertThat(this.db.connectionsInUse()).isZero();
+        }
+        nextBorrowerCommits();
+        assertThat(this.pg.queryStrings("SELECT id FROM item ORDER BY id")).containsExactly("2");
+        assertThat(this.pg.idleInTransaction()).isZero();
+    }
+
+    @Test
     void aClosedConnectionNoLongerValidates() {
         Connection connection = Mono.from(this.db.connectionFactory().create()).block(TestDatabase.TIMEOUT);
         assertThat(Mono.from(connection.validate(ValidationDepth.REMOTE)).block(TestDatabase.TIMEOUT)).isTrue();

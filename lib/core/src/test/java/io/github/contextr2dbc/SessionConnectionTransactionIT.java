@@ -18,9 +18,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+import reactor.test.util.RaceTestUtils;
 
 /**
  * {@code beginTransaction(definition)} on the session-aware ConnectionFactory (what Spring's
@@ -128,6 +130,22 @@ class SessionConnectionTransactionIT {
                 .concatWith(withConnection(this.db, SessionConnectionTransactionIT::settings)))
                 .collectList().block(TestDatabase.TIMEOUT);
         assertThat(seen).containsExactly("read committed off");
+    }
+
+    @Test
+    void aCancelledBeginTransactionIsForgottenWhenItsConnectionCloses() {
+        // beginTransaction cancelled at a random point, racing its own queue turn; then the view closes: the next
+        // transaction of the same session is the session's own, whatever the race did
+        for (int i = 0; i < 50; i++) {
+            List<String> seen = inNewUnitOfWork(withConnection(this.db, connection -> {
+                Disposable begin = Flux.from(connection.beginTransaction(definition(IsolationLevel.SERIALIZABLE, true)))
+                        .subscribe();
+                RaceTestUtils.race(begin::dispose, () -> { });
+                return Flux.<String>empty();
+            }).concatWith(withConnection(this.db, SessionConnectionTransactionIT::settings)))
+                    .collectList().block(TestDatabase.TIMEOUT);
+            assertThat(seen).containsExactly("read committed off");
+        }
     }
 
     @Test
