@@ -6,11 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.NoSuchElementException;
 
 import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryMetadata;
 import io.r2dbc.spi.Parameters;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.ValidationDepth;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 
 /**
@@ -99,6 +102,33 @@ class SessionStatementTest {
         assertThatThrownBy(() -> statement.returnGeneratedValues("id", null)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> statement.fetchSize(-1)).isInstanceOf(IllegalArgumentException.class);
         assertThat(statement.returnGeneratedValues("id").fetchSize(10)).isSameAs(statement);
+    }
+
+    @Test
+    void withAnotherDriverOnlyTheArgumentsAreCheckedAndBindingsPassOnAsMade() {
+        ConnectionFactory other = new ConnectionFactory() {
+            @Override
+            public Publisher<? extends Connection> create() {
+                return Mono.error(new IllegalStateException("not connected in this test"));
+            }
+
+            @Override
+            public ConnectionFactoryMetadata getMetadata() {
+                return () -> "SomeOtherDatabase";
+            }
+        };
+        Database otherDb = Database.builder("other").connectionFactory(other).build();
+        try {
+            Statement statement = new SessionConnection((ContextSession) otherDb.newSession())
+                    .createStatement("INSERT INTO item VALUES (?)");
+            // placeholders are the driver's business: any index or name is passed on
+            assertThat(statement.bind(5, 1).bind("anything", 2).bindNull(0, Integer.class).add()).isSameAs(statement);
+            assertThatThrownBy(() -> statement.bind(0, null)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> statement.bindNull("x", null)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(statement.execute()).isNotNull();
+        } finally {
+            otherDb.close().block(TestDatabase.TIMEOUT);
+        }
     }
 
     @Test
