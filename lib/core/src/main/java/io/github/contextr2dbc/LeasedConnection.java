@@ -31,9 +31,17 @@ final class LeasedConnection implements Connection {
         this.connection = lease.connection;
     }
 
+    /**
+     * Gives the connection back (rolled back first if it is inside a transaction, see
+     * {@link Database.Lease#release()}); once started this runs to its end even if the subscriber cancels, so
+     * that the connection is never lost to the pool. Calling it again does nothing.
+     */
     @Override
     public Publisher<Void> close() {
-        return Mono.defer(() -> this.closed.compareAndSet(false, true) ? this.lease.release() : Mono.empty());
+        return Mono.defer(() -> this.closed.compareAndSet(false, true)
+                ? Uncancellable.run("Giving back a connection of", this.lease.generation.database().name(),
+                        this.lease.release())
+                : Mono.empty());
     }
 
     @Override
@@ -118,6 +126,7 @@ final class LeasedConnection implements Connection {
 
     @Override
     public Publisher<Boolean> validate(ValidationDepth depth) {
-        return this.connection.validate(depth);
+        // r2dbc-pool's pooled connection still validates once closed; a closed connection is not valid
+        return Mono.defer(() -> this.closed.get() ? Mono.just(false) : Mono.from(this.connection.validate(depth)));
     }
 }
