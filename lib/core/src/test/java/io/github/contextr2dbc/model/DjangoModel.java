@@ -208,7 +208,13 @@ final class DjangoModel {
         } else if (op instanceof Op.FlatMap flatMap) {
             Session session = unitOfWork.session(flatMap.db());
             for (Op statement : flatMap.statements()) {
-                statement(session, statement);
+                try {
+                    statement(session, statement);
+                } catch (Failure failure) {
+                    if (!flatMap.swallow()) {
+                        throw failure; // the first failure is the flatMap's error (it cancels the rest)
+                    }
+                }
             }
         } else if (op instanceof Op.CancelledSelect select) {
             Session session = unitOfWork.session(select.db());
@@ -216,6 +222,21 @@ final class DjangoModel {
                 // the SELECT 1 run first (its ABORTED swallowed): a transaction is open after it
                 session.transactionOpen = true;
             }
+        } else if (op instanceof Op.CancelledCommit block) {
+            List<Op> body = new ArrayList<>(block.body());
+            body.add(new Op.Stmt(block.db(), Op.Kind.SLOW));
+            if (block(new Op.Block(block.db(), true, false, Atomic.Existing.JOIN, body), unitOfWork)) {
+                throw new Failure(Category.TIMEOUT); // committed (and its hooks ran), but the subscriber had left
+            }
+        } else if (op instanceof Op.RaceBlock race) {
+            Session session = unitOfWork.session(race.db());
+            try {
+                statement(session, race.statement());
+            } catch (Failure refused) {
+                // swallowed by the program: ABORTED only, generated statements do not fail otherwise
+            }
+            Frame frame = enter(session, race.db(), race.savepoint(), Atomic.Existing.JOIN);
+            exitFailed(session, frame);
         } else if (op instanceof Op.NewUnitOfWork nested) {
             inNewUnitOfWork(nested.body());
         } else {
@@ -237,6 +258,7 @@ final class DjangoModel {
         }
         switch (((Op.Stmt) statement).kind()) {
             case SELECT:
+            case SLOW:
                 return;
             case LATE:
                 session.lateRows++;
@@ -374,7 +396,8 @@ final class DjangoModel {
         }
     }
 
-    private void block(Op.Block block, UnitOfWork unitOfWork) {
+    /** Runs an atomic block; returns whether it committed (the outermost one only). */
+    private boolean block(Op.Block block, UnitOfWork unitOfWork) {
         Session session = unitOfWork.session(block.db());
         if (session.inBlock() && block.durable()) {
             throw new Failure(Category.STATE);
@@ -396,13 +419,14 @@ final class DjangoModel {
                     session.rollbackOnly = true;
                 }
             }
-            return;
+            return false;
         }
         if (rollback) {
             session.rollbackTransaction(); // rollback-only: rolls back without an error
-            return;
+            return false;
         }
         commitWithHooksInBlock(session, block.db());
+        return true;
     }
 
     /** The outermost block's commit: before-commit hooks, commit, on-commit hooks, even with no transaction open. */

@@ -37,7 +37,9 @@ sealed interface Op {
         SELECT("SELECT 1"),
         DIV_ZERO("SELECT 1/0"),
         DUPLICATE("INSERT INTO item VALUES (0)"),
-        LATE("INSERT INTO late VALUES (1)");
+        LATE("INSERT INTO late VALUES (1)"),
+        /** A row whose deferred constraint trigger makes COMMIT take half a second (used by {@link CancelledCommit} only). */
+        SLOW("INSERT INTO slow VALUES (1)");
 
         final String sql;
 
@@ -99,6 +101,36 @@ sealed interface Op {
         }
     }
 
+    /**
+     * An outermost block ({@code atomic(db).wrap(body then the SLOW row)}) cancelled by a {@code timeout} that
+     * fires 100 ms after the body completed: while its COMMIT runs (the SLOW row's deferred trigger makes
+     * it take 0.5 s). The commit, once started, runs to its end, and so do its on-commit hooks; the
+     * subscriber gets TIMEOUT. If the block does not commit (an error, a veto, rollback-only, a late row
+     * failing the commit first) it ends before the timeout fires, as a plain block would.
+     */
+    record CancelledCommit(int db, List<Op> body) implements Op {
+        @Override
+        public String toString() {
+            return "atomic db" + this.db + " { body then a row that makes COMMIT take 0.5 s } "
+                    + ".timeout(100 ms after the body completed: during the COMMIT)";
+        }
+    }
+
+    /**
+     * {@code Mono.when(statement, atomic(db).wrap(insert then never).timeout(timeoutMs))}, each side's expected
+     * error swallowed (ABORTED for the statement, TIMEOUT for the block): the block waits for the statement
+     * and the cancel lands around its entry (issue 10, defect 5). Generated inside a block on {@code db}
+     * only, so that the cancelled block is nested and the statement, queued first, stays outside it.
+     */
+    record RaceBlock(int db, Op statement, boolean savepoint, int timeoutMs, int value) implements Op {
+        @Override
+        public String toString() {
+            return "Mono.when db" + this.db + " of [" + this.statement + "] [atomic db" + this.db
+                    + (this.savepoint ? "" : " savepoint(false)") + " { insert " + this.value + " then never }"
+                    + " .timeout(" + this.timeoutMs + "ms)] (ABORTED and TIMEOUT swallowed)";
+        }
+    }
+
     /** {@code body.onErrorResume(error in catches -> record "try<id>:<category>")}. */
     record Try(int id, Set<Category> catches, List<Op> body) implements Op {
         public Try {
@@ -157,13 +189,16 @@ sealed interface Op {
         }
     }
 
-    /** {@code Flux.fromIterable(statements).flatMap(run, all at once)} on {@code db}. */
-    record FlatMap(int db, List<Op> statements) implements Op {
+    /**
+     * {@code Flux.fromIterable(statements).flatMap(run, all at once)} on {@code db}; with {@code swallow}, each
+     * statement's error is swallowed ({@code onErrorResume}) so that none cancels the others.
+     */
+    record FlatMap(int db, List<Op> statements, boolean swallow) implements Op {
         @Override
         public String toString() {
             StringBuilder text = new StringBuilder("Flux.flatMap db" + this.db + " over [");
             appendCompressed(text, this.statements);
-            return text.append(']').toString();
+            return text.append(']').append(this.swallow ? " each statement's error swallowed" : "").toString();
         }
     }
 
@@ -203,6 +238,9 @@ sealed interface Op {
         if (op instanceof NewUnitOfWork unitOfWork) {
             return unitOfWork.body();
         }
+        if (op instanceof CancelledCommit block) {
+            return block.body();
+        }
         return List.of();
     }
 
@@ -220,11 +258,15 @@ sealed interface Op {
         if (op instanceof NewUnitOfWork) {
             return new NewUnitOfWork(body);
         }
+        if (op instanceof CancelledCommit b) {
+            return new CancelledCommit(b.db(), body);
+        }
         throw new IllegalArgumentException(op + " has no body");
     }
 
     static boolean isCompound(Op op) {
-        return op instanceof Block || op instanceof TimedBlock || op instanceof Try || op instanceof NewUnitOfWork;
+        return op instanceof Block || op instanceof TimedBlock || op instanceof Try || op instanceof NewUnitOfWork
+                || op instanceof CancelledCommit;
     }
 
     /** Prints a program, one operation a line, bodies indented. */

@@ -49,7 +49,11 @@ final class ProgramGenerator {
         /** {@code inNewUnitOfWork} nested in the program. */
         NEWUOW,
         /** Nested {@code inNewUnitOfWork} inside an atomic block of the outer unit of work. */
-        NEWUOWINBLOCK
+        NEWUOWINBLOCK,
+        /** An outermost block cancelled while it commits (its hooks must still run). */
+        CANCELCOMMIT,
+        /** A nested block cancelled (0-3 ms) while it waits behind a concurrent statement. */
+        RACEBLOCK
     }
 
     private final Random random;
@@ -202,6 +206,15 @@ final class ProgramGenerator {
                 Existing existing = on(Feature.EXISTING) && this.random.nextBoolean() ? Existing.ROLLBACK : Existing.JOIN;
                 return new Op.TimedBlock(db, savepoint, existing, sequence(scope.timed(db), 1, 4), this.random.nextInt(31));
             }
+            if (roll < 96 && nest && !timed && !scope.inBlock()[db] && on(Feature.CANCELCOMMIT)
+                    && this.random.nextInt(8) == 0) {
+                return new Op.CancelledCommit(db, sequence(scope.block(db), 0, 3));
+            }
+            if (roll < 97 && scope.inBlock()[db] && on(Feature.RACEBLOCK)) {
+                Op statement = this.random.nextBoolean() ? new Op.Insert(db, value()) : new Op.Stmt(db, Op.Kind.SELECT);
+                boolean savepoint = !on(Feature.NOSAVEPOINT) || this.random.nextInt(5) != 0;
+                return new Op.RaceBlock(db, statement, savepoint, this.random.nextInt(4), value());
+            }
             if (roll < 98 && nest && !timed && on(Feature.NEWUOW)
                     && (!scope.anyBlock() || on(Feature.NEWUOWINBLOCK))) {
                 boolean inBlock = scope.anyBlock();
@@ -264,15 +277,15 @@ final class ProgramGenerator {
                 statements.add(new Op.Insert(db, value()));
             }
             statements.add(new Op.Stmt(db, Op.Kind.DIV_ZERO));
-            for (int s = 0; s < 400; s++) {
+            for (int s = 0; s < 3000; s++) {
                 statements.add(new Op.Stmt(db, Op.Kind.SELECT));
             }
-            return new Op.FlatMap(db, statements);
+            return new Op.FlatMap(db, statements, true);
         }
         int count = 2 + this.random.nextInt(4);
         for (int s = 0; s < count; s++) {
             statements.add(statement(db));
         }
-        return new Op.FlatMap(db, statements);
+        return new Op.FlatMap(db, statements, this.random.nextBoolean());
     }
 }

@@ -20,6 +20,7 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * Runs a program against real databases through the public API only, recording the hooks that ran and the
@@ -84,7 +85,8 @@ final class ProgramRunner {
         } catch (RuntimeException failure) {
             error = Exceptions.unwrap(failure);
         }
-        return new Run(new ArrayList<>(runner.hooks), new ArrayList<>(runner.caught), error);
+        // the hooks list stays live: hooks of a commit whose subscriber left may still be running
+        return new Run(runner.hooks, new ArrayList<>(runner.caught), error);
     }
 
     static Category categorize(Throwable error) {
@@ -201,7 +203,9 @@ final class ProgramRunner {
         }
         if (op instanceof Op.FlatMap flatMap) {
             return Flux.fromIterable(flatMap.statements())
-                    .flatMap(this::statement, Math.max(1, flatMap.statements().size()))
+                    .flatMap(statement -> flatMap.swallow()
+                            ? statement(statement).onErrorResume(e -> Mono.empty()) : statement(statement),
+                            Math.max(1, flatMap.statements().size()))
                     .then();
         }
         if (op instanceof Op.CancelledSelect select) {
@@ -216,6 +220,24 @@ final class ProgramRunner {
             return session(select.db()).flatMap(s -> s.sql("SELECT 1").execute())
                     .onErrorResume(TransactionAbortedException.class, e -> Mono.empty())
                     .then(sleep);
+        }
+        if (op instanceof Op.CancelledCommit block) {
+            Sinks.Empty<Void> bodyDone = Sinks.empty();
+            Mono<Void> body = sequence(block.body(), with(inBlock, block.db()), silent)
+                    .then(statement(new Op.Stmt(block.db(), Op.Kind.SLOW)))
+                    .then(Mono.fromRunnable(bodyDone::tryEmitEmpty));
+            return Atomic.atomic(this.databases.get(block.db())).wrap(body)
+                    .timeout(bodyDone.asMono().then(Mono.delay(Duration.ofMillis(100))));
+        }
+        if (op instanceof Op.RaceBlock race) {
+            Mono<Void> statement = race.statement() instanceof Op.Stmt
+                    ? session(race.db()).flatMap(s -> s.sql("SELECT pg_sleep(0.001)").execute())
+                    : statement(race.statement());
+            Mono<Void> block = Atomic.atomic(this.databases.get(race.db())).savepoint(race.savepoint())
+                    .wrap(statement(new Op.Insert(race.db(), race.value())).then(Mono.<Void>never()))
+                    .timeout(Duration.ofMillis(race.timeoutMs()));
+            return Mono.when(statement.onErrorResume(TransactionAbortedException.class, e -> Mono.empty()),
+                    block.onErrorResume(TimeoutException.class, e -> Mono.empty()));
         }
         if (op instanceof Op.NewUnitOfWork nested) {
             return UnitOfWork.inNewUnitOfWork(sequence(nested.body(), new boolean[this.databases.size()], silent));

@@ -29,18 +29,25 @@ final class Tables implements AutoCloseable {
 
     /**
      * {@code item} holds 0 from the start, so that inserting 0 is a unique violation; a row inserted in
-     * {@code late} is refused by a deferred constraint trigger when its transaction commits.
+     * {@code late} is refused by a deferred constraint trigger when its transaction commits; a row inserted
+     * in {@code slow} makes its transaction's COMMIT take half a second.
      */
     void createSchema() {
         execute("DROP TABLE IF EXISTS item",
                 "DROP TABLE IF EXISTS late",
+                "DROP TABLE IF EXISTS slow",
                 "CREATE TABLE item (id int PRIMARY KEY)",
                 "INSERT INTO item VALUES (0)",
                 "CREATE TABLE late (id int)",
                 "CREATE OR REPLACE FUNCTION late_refused() RETURNS trigger LANGUAGE plpgsql AS "
                         + "$$ BEGIN RAISE EXCEPTION 'a late row is refused at commit'; END $$",
                 "CREATE CONSTRAINT TRIGGER late_check AFTER INSERT ON late DEFERRABLE INITIALLY DEFERRED "
-                        + "FOR EACH ROW EXECUTE FUNCTION late_refused()");
+                        + "FOR EACH ROW EXECUTE FUNCTION late_refused()",
+                "CREATE TABLE slow (id int)",
+                "CREATE OR REPLACE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                        + "$$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$",
+                "CREATE CONSTRAINT TRIGGER slow_check AFTER INSERT ON slow DEFERRABLE INITIALLY DEFERRED "
+                        + "FOR EACH ROW EXECUTE FUNCTION slow_commit()");
     }
 
     /** The program's rows (0 left out), in order. */
@@ -54,7 +61,7 @@ final class Tables implements AutoCloseable {
 
     /** Deletes the program's rows (and checks no late row ever committed). */
     void reset() {
-        execute("DELETE FROM item WHERE id <> 0", "DELETE FROM late");
+        execute("DELETE FROM item WHERE id <> 0", "DELETE FROM late", "DELETE FROM slow");
     }
 
     /** Backends of this database idle inside a transaction (a leaked transaction), other than this one. */
