@@ -237,6 +237,9 @@ final class DjangoModel {
             }
             Frame frame = enter(session, race.db(), race.savepoint(), Atomic.Existing.JOIN);
             exitFailed(session, frame);
+        } else if (op instanceof Op.RacedCancel race) {
+            Session session = unitOfWork.session(race.db());
+            exitFailed(session, enter(session, race.db(), race.savepoint(), Atomic.Existing.JOIN));
         } else if (op instanceof Op.NewUnitOfWork nested) {
             inNewUnitOfWork(nested.body());
         } else {

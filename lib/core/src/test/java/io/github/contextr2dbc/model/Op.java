@@ -28,6 +28,8 @@ sealed interface Op {
         TIMEOUT,
         /** {@code PartialCommitException}. */
         PARTIAL,
+        /** The program did not end (always a failure of the test, and the end of the run). */
+        HANG,
         /** Anything else (always a failure of the test). */
         OTHER
     }
@@ -88,16 +90,19 @@ sealed interface Op {
     }
 
     /**
-     * {@code atomic(db).wrap(body.then(Mono.never())).timeout(timeoutMs)}: every body operation is run with
-     * its errors swallowed (silently), and the body never completes, so the block is always cancelled
-     * by the timeout, wherever it lands: the outcome (the block rolled back, TIMEOUT) is determined.
+     * {@code atomic(db).wrap(body.then(Mono.never()))} with a {@code timeout} that fires {@code timeoutMs} after
+     * the block was entered (its body started): every body operation is run with its errors swallowed
+     * (silently), and the body never completes, so the block is always cancelled, wherever in the body
+     * the cancel lands: the outcome (the block rolled back, TIMEOUT) is determined. (A timeout counted
+     * from the subscription could land before the block is entered, when rolling back and not entering
+     * differ: a joined transaction, {@code savepoint(false)}, {@code existing(ROLLBACK)}.)
      */
     record TimedBlock(int db, boolean savepoint, Existing existing, List<Op> body, int timeoutMs) implements Op {
         @Override
         public String toString() {
             return "atomic db" + this.db + (this.savepoint ? "" : " savepoint(false)")
                     + (this.existing == Existing.JOIN ? "" : " existing(" + this.existing + ")")
-                    + " { body (errors swallowed) then never } .timeout(" + this.timeoutMs + "ms)";
+                    + " { body (errors swallowed) then never } .timeout(" + this.timeoutMs + "ms after entry)";
         }
     }
 
@@ -120,7 +125,8 @@ sealed interface Op {
      * {@code Mono.when(statement, atomic(db).wrap(insert then never).timeout(timeoutMs))}, each side's expected
      * error swallowed (ABORTED for the statement, TIMEOUT for the block): the block waits for the statement
      * and the cancel lands around its entry (issue 10, defect 5). Generated inside a block on {@code db}
-     * only, so that the cancelled block is nested and the statement, queued first, stays outside it.
+     * only, with a savepoint, so that the statement, queued first, stays outside it, and entered-then-
+     * rolled-back and never-entered look the same.
      */
     record RaceBlock(int db, Op statement, boolean savepoint, int timeoutMs, int value) implements Op {
         @Override
@@ -128,6 +134,20 @@ sealed interface Op {
             return "Mono.when db" + this.db + " of [" + this.statement + "] [atomic db" + this.db
                     + (this.savepoint ? "" : " savepoint(false)") + " { insert " + this.value + " then never }"
                     + " .timeout(" + this.timeoutMs + "ms)] (ABORTED and TIMEOUT swallowed)";
+        }
+    }
+
+    /**
+     * A nested block ({@code atomic(db).wrap(insert then never)}) subscribed on one thread and disposed on
+     * another at the same moment ({@code RaceTestUtils.race}): the cancel races the block's start. Either
+     * way the block must roll back and leave the session as it was. Generated inside a block on {@code db}
+     * only, with a savepoint (see {@link RaceBlock}).
+     */
+    record RacedCancel(int db, boolean savepoint, int value) implements Op {
+        @Override
+        public String toString() {
+            return "atomic db" + this.db + (this.savepoint ? "" : " savepoint(false)") + " { insert " + this.value
+                    + " then never } subscribed and disposed in a race";
         }
     }
 

@@ -17,10 +17,15 @@ import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.model.Op.Category;
 import io.r2dbc.spi.R2dbcException;
 import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.util.RaceTestUtils;
+import reactor.util.context.Context;
 
 /**
  * Runs a program against real databases through the public API only, recording the hooks that ran and the
@@ -79,11 +84,16 @@ final class ProgramRunner {
         ProgramRunner runner = new ProgramRunner(databases);
         Throwable error = null;
         try {
+            // two guards: the timeout's timer thread may itself be broken (a StackOverflowError on an event
+            // loop can leave the JVM unable to load classes), the blocking wait's own timeout is not
             UnitOfWork.inNewUnitOfWork(runner.sequence(program, new boolean[databases.size()], false))
                     .timeout(GUARD, Mono.error(new Hang()))
-                    .block();
+                    .block(GUARD.plusSeconds(5));
         } catch (RuntimeException failure) {
             error = Exceptions.unwrap(failure);
+            if (error instanceof IllegalStateException && String.valueOf(error.getMessage()).startsWith("Timeout on blocking read")) {
+                error = new Hang();
+            }
         }
         // the hooks list stays live: hooks of a commit whose subscriber left may still be running
         return new Run(runner.hooks, new ArrayList<>(runner.caught), error);
@@ -111,7 +121,7 @@ final class ProgramRunner {
         if (error instanceof IllegalStateException) {
             return Category.STATE;
         }
-        return Category.OTHER;
+        return error instanceof Hang ? Category.HANG : Category.OTHER;
     }
 
     private Mono<Void> sequence(List<Op> ops, boolean[] inBlock, boolean silent) {
@@ -150,11 +160,15 @@ final class ProgramRunner {
             Atomic atomic = Atomic.atomic(this.databases.get(block.db())).savepoint(block.savepoint())
                     .existing(block.existing());
             boolean[] inside = with(inBlock, block.db());
-            Mono<Void> body = Mono.empty();
+            // the timeout counts from the block's entry: a cancel before it would leave the outcome open
+            // (entered and rolled back, or never entered)
+            Sinks.Empty<Void> entered = Sinks.empty();
+            Mono<Void> body = Mono.fromRunnable(entered::tryEmitEmpty);
             for (Op inner : block.body()) {
                 body = body.then(Mono.defer(() -> build(inner, inside, true)).onErrorResume(e -> Mono.empty()));
             }
-            return atomic.wrap(body.then(Mono.<Void>never())).timeout(Duration.ofMillis(block.timeoutMs()));
+            return atomic.wrap(body.then(Mono.<Void>never()))
+                    .timeout(entered.asMono().then(Mono.delay(Duration.ofMillis(block.timeoutMs()))));
         }
         if (op instanceof Op.Try attempt) {
             return sequence(attempt.body(), inBlock, silent).onErrorResume(
@@ -236,8 +250,21 @@ final class ProgramRunner {
             Mono<Void> block = Atomic.atomic(this.databases.get(race.db())).savepoint(race.savepoint())
                     .wrap(statement(new Op.Insert(race.db(), race.value())).then(Mono.<Void>never()))
                     .timeout(Duration.ofMillis(race.timeoutMs()));
+            // the block's insert is refused at once in an aborted transaction: ABORTED races the timeout
             return Mono.when(statement.onErrorResume(TransactionAbortedException.class, e -> Mono.empty()),
-                    block.onErrorResume(TimeoutException.class, e -> Mono.empty()));
+                    block.onErrorResume(e -> e instanceof TimeoutException || e instanceof TransactionAbortedException,
+                            e -> Mono.empty()));
+        }
+        if (op instanceof Op.RacedCancel race) {
+            Mono<Void> block = Atomic.atomic(this.databases.get(race.db())).savepoint(race.savepoint())
+                    .wrap(statement(new Op.Insert(race.db(), race.value())).then(Mono.<Void>never()));
+            // RaceTestUtils waits for both sides: on a thread that may block
+            return Mono.deferContextual(context -> Mono.<Void>fromRunnable(() -> {
+                Disposable.Swap swap = Disposables.swap();
+                Mono<Void> inContext = block.contextWrite(Context.of(context));
+                RaceTestUtils.race(Schedulers.boundedElastic(),
+                        () -> swap.update(inContext.subscribe(done -> { }, error -> { })), swap::dispose);
+            }).subscribeOn(Schedulers.boundedElastic()));
         }
         if (op instanceof Op.NewUnitOfWork nested) {
             return UnitOfWork.inNewUnitOfWork(sequence(nested.body(), new boolean[this.databases.size()], silent));
