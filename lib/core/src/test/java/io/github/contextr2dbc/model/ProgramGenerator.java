@@ -211,7 +211,11 @@ final class ProgramGenerator {
             }
             if (roll < 96 && nest && !timed && !scope.inBlock()[db] && on(Feature.CANCELCOMMIT)
                     && this.random.nextInt(8) == 0) {
-                return new Op.CancelledCommit(db, sequence(scope.block(db), 0, 3));
+                List<Op> body = sequence(scope.block(db), 0, 3);
+                if (on(Feature.HOOKS)) {
+                    body.add(new Op.OnCommit(db, this.nextId++)); // must run: the commit had started
+                }
+                return new Op.CancelledCommit(db, body);
             }
             // nested, with a savepoint: whether the cancel lands before or after the entry, nothing changes
             if (roll < 97 && scope.inBlock()[db] && on(Feature.RACEBLOCK) && this.random.nextInt(3) == 0) {

@@ -38,10 +38,12 @@ import reactor.core.publisher.Hooks;
  * <ul>
  *   <li>{@code contextr2dbc.model.programs} (default 300): how many programs;</li>
  *   <li>{@code contextr2dbc.model.seed}: the base seed (default: random, printed);</li>
- *   <li>{@code contextr2dbc.model.replay}: run the one program of this (printed) program seed;</li>
+ *   <li>{@code contextr2dbc.model.replay}: run the one program of this (printed) program seed, and
+ *       {@code contextr2dbc.model.repeat} (default 1) times (for a timing-dependent failure);</li>
  *   <li>{@code contextr2dbc.model.exclude}: features left out, comma-separated, among
  *       {@link Feature} (e.g. {@code zip,timeout,newuowinblock});</li>
- *   <li>{@code contextr2dbc.model.shrink} (default true): shrink a failing program to a minimal one.</li>
+ *   <li>{@code contextr2dbc.model.shrink} (default true): shrink a failing program to a minimal one, trying
+ *       each smaller candidate {@code contextr2dbc.model.shrinkRuns} (default 1) times.</li>
  * </ul>
  * A failure prints the program seed, the program (one operation a line), the expected and the actual
  * outcome, and a shrunk program that still fails.
@@ -102,8 +104,12 @@ class SessionMachineModelIT {
         List<Long> seeds = new ArrayList<>();
         String header;
         if (replay != null && !replay.isBlank()) {
-            seeds.add(Long.parseLong(replay.trim()));
-            header = "replaying program seed " + replay.trim();
+            // a timing-dependent failure may need many runs: -Dcontextr2dbc.model.repeat=N
+            int repeat = Integer.getInteger("contextr2dbc.model.repeat", 1);
+            for (int i = 0; i < repeat; i++) {
+                seeds.add(Long.parseLong(replay.trim()));
+            }
+            header = "replaying program seed " + replay.trim() + " " + repeat + " time(s)";
         } else {
             int programs = Integer.getInteger("contextr2dbc.model.programs", 300);
             String seedProperty = System.getProperty("contextr2dbc.model.seed");
@@ -342,22 +348,28 @@ class SessionMachineModelIT {
      * its body, or drop a zip branch or a flatMap statement, as long as the result still fails.
      */
     private List<Op> shrink(List<Op> program, int databases) {
+        // a timing-dependent failure: -Dcontextr2dbc.model.shrinkRuns=N tries each candidate up to N times
+        int tries = Integer.getInteger("contextr2dbc.model.shrinkRuns", 1);
         List<Op> current = program;
         int runs = 0;
         boolean progress = true;
-        while (progress && runs < 300) {
+        while (progress && runs < 300 * tries) {
             progress = false;
             for (List<Op> candidate : smaller(current)) {
                 if (!placedAsGenerated(candidate, new boolean[databases])) {
                     continue;
                 }
-                runs++;
-                if (check(candidate, databases) != null) {
+                boolean fails = false;
+                for (int i = 0; i < tries && !fails; i++) {
+                    runs++;
+                    fails = check(candidate, databases) != null;
+                }
+                if (fails) {
                     current = candidate;
                     progress = true;
                     break;
                 }
-                if (runs >= 300) {
+                if (runs >= 300 * tries) {
                     break;
                 }
             }
