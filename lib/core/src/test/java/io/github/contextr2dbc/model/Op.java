@@ -40,7 +40,7 @@ sealed interface Op {
         DIV_ZERO("SELECT 1/0"),
         DUPLICATE("INSERT INTO item VALUES (0)"),
         LATE("INSERT INTO late VALUES (1)"),
-        /** A row whose deferred constraint trigger makes COMMIT take half a second (used by {@link CancelledCommit} only). */
+        /** A row whose deferred constraint trigger makes COMMIT take 0.3 s (used by {@link CancelledCommit} only). */
         SLOW("INSERT INTO slow VALUES (1)");
 
         final String sql;
@@ -109,14 +109,14 @@ sealed interface Op {
     /**
      * An outermost block ({@code atomic(db).wrap(body then the SLOW row)}) cancelled by a {@code timeout} that
      * fires 100 ms after the body completed: while its COMMIT runs (the SLOW row's deferred trigger makes
-     * it take 0.5 s). The commit, once started, runs to its end, and so do its on-commit hooks; the
+     * it take 0.3 s). The commit, once started, runs to its end, and so do its on-commit hooks; the
      * subscriber gets TIMEOUT. If the block does not commit (an error, a veto, rollback-only, a late row
      * failing the commit first) it ends before the timeout fires, as a plain block would.
      */
     record CancelledCommit(int db, List<Op> body) implements Op {
         @Override
         public String toString() {
-            return "atomic db" + this.db + " { body then a row that makes COMMIT take 0.5 s } "
+            return "atomic db" + this.db + " { body then a row that makes COMMIT take 0.3 s } "
                     + ".timeout(100 ms after the body completed: during the COMMIT)";
         }
     }

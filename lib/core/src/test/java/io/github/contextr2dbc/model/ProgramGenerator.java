@@ -89,7 +89,7 @@ final class ProgramGenerator {
     static Program generate(long seed, Set<Feature> excluded) {
         ProgramGenerator generator = new ProgramGenerator(seed, excluded);
         generator.budget = 4 + generator.random.nextInt(14);
-        List<Op> body = generator.sequence(new Scope(new boolean[generator.databases], -1, 0, false), 1, 5);
+        List<Op> body = generator.sequence(new Scope(new boolean[generator.databases], -1, 0), 1, 5);
         if (generator.random.nextInt(6) == 0) {
             body.add(new Op.Raise()); // the unit of work rolls back
         }
@@ -97,22 +97,22 @@ final class ProgramGenerator {
     }
 
     /** Where an operation is generated: the databases with a block open, a timed block's database (or -1), depth. */
-    private record Scope(boolean[] inBlock, int timedDb, int depth, boolean inNewUnitOfWorkInBlock) {
+    private record Scope(boolean[] inBlock, int timedDb, int depth) {
 
         Scope block(int db) {
             boolean[] next = this.inBlock.clone();
             next[db] = true;
-            return new Scope(next, this.timedDb, this.depth + 1, this.inNewUnitOfWorkInBlock);
+            return new Scope(next, this.timedDb, this.depth + 1);
         }
 
         Scope timed(int db) {
             boolean[] next = this.inBlock.clone();
             next[db] = true;
-            return new Scope(next, db, this.depth + 1, this.inNewUnitOfWorkInBlock);
+            return new Scope(next, db, this.depth + 1);
         }
 
         Scope deeper() {
-            return new Scope(this.inBlock, this.timedDb, this.depth + 1, this.inNewUnitOfWorkInBlock);
+            return new Scope(this.inBlock, this.timedDb, this.depth + 1);
         }
 
         boolean anyBlock() {
@@ -227,9 +227,7 @@ final class ProgramGenerator {
             }
             if (roll < 98 && nest && !timed && on(Feature.NEWUOW)
                     && (!scope.anyBlock() || on(Feature.NEWUOWINBLOCK))) {
-                boolean inBlock = scope.anyBlock();
-                return new Op.NewUnitOfWork(sequence(new Scope(new boolean[this.databases], -1, scope.depth() + 1,
-                        inBlock || scope.inNewUnitOfWorkInBlock()), 1, 4));
+                return new Op.NewUnitOfWork(sequence(new Scope(new boolean[this.databases], -1, scope.depth() + 1), 1, 4));
             }
         }
     }

@@ -34,6 +34,18 @@ import reactor.core.publisher.Hooks;
  * program no connection may be in use, the pools must have none acquired, and no backend may be idle in
  * a transaction.
  *
+ * <p><b>Cancels.</b> Timeouts and cancels are generated only where the outcome is determined wherever they
+ * land, so that the model predicts one outcome: a timed-out block's body never completes and its timeout
+ * counts from its entry, so it always rolls back; a cancelled {@code SELECT pg_sleep} changes nothing
+ * whatever it was doing (acquiring, BEGIN, pending SAVEPOINTs, running); blocks cancelled around their entry
+ * are nested with a savepoint (entered-and-rolled-back and never-entered look the same); a block cancelled
+ * during its COMMIT must commit and run its hooks. A unit of work as a whole is never cancelled (its early
+ * commits would make the outcome depend on timing).
+ *
+ * <p><b>Not generated</b>: {@code DbSession.close()} inside a block on its database (not refused by the API,
+ * and not specified), statements racing a block on the same session, on-commit hooks that use the
+ * database.
+ *
  * <p>System properties:
  * <ul>
  *   <li>{@code contextr2dbc.model.programs} (default 300): how many programs;</li>

@@ -30,7 +30,7 @@ final class Tables implements AutoCloseable {
     /**
      * {@code item} holds 0 from the start, so that inserting 0 is a unique violation; a row inserted in
      * {@code late} is refused by a deferred constraint trigger when its transaction commits; a row inserted
-     * in {@code slow} makes its transaction's COMMIT take half a second.
+     * in {@code slow} makes its transaction's COMMIT take 0.3 s.
      */
     void createSchema() {
         execute("DROP TABLE IF EXISTS item",
@@ -45,7 +45,7 @@ final class Tables implements AutoCloseable {
                         + "FOR EACH ROW EXECUTE FUNCTION late_refused()",
                 "CREATE TABLE slow (id int)",
                 "CREATE OR REPLACE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
-                        + "$$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$",
+                        + "$$ BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$",
                 "CREATE CONSTRAINT TRIGGER slow_check AFTER INSERT ON slow DEFERRABLE INITIALLY DEFERRED "
                         + "FOR EACH ROW EXECUTE FUNCTION slow_commit()");
     }
