@@ -291,6 +291,12 @@ public class ContextR2dbcProperties {
         /** Whether database errors (and failed commits) become RFC 9457 problem responses. */
         private boolean problemResponses = true;
 
+        /**
+         * Whether the Reactor Netty server re-arms the read of HTTP/1.1 keep-alive connections that Reactor
+         * Netty before 1.3.8 stops reading (its issue 4361). Applies whether or not the filter is enabled.
+         */
+        private boolean rearmKeepAliveRead = true;
+
         public boolean isEnabled() {
             return this.enabled;
         }
@@ -337,6 +343,14 @@ public class ContextR2dbcProperties {
 
         public void setProblemResponses(boolean problemResponses) {
             this.problemResponses = problemResponses;
+        }
+
+        public boolean isRearmKeepAliveRead() {
+            return this.rearmKeepAliveRead;
+        }
+
+        public void setRearmKeepAliveRead(boolean rearmKeepAliveRead) {
+            this.rearmKeepAliveRead = rearmKeepAliveRead;
         }
     }
 }

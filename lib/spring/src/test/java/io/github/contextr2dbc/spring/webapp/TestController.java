@@ -134,6 +134,12 @@ class TestController {
         return UnitOfWork.inNewUnitOfWork(insertItem(name)).thenReturn(ResponseEntity.badRequest().body("own unit of work"));
     }
 
+    /** Answered from a timer thread, after the handler returned: no database involved. */
+    @GetMapping("/delayed")
+    Mono<String> delayed() {
+        return Mono.delay(Duration.ofMillis(20)).thenReturn("late");
+    }
+
     @GetMapping("/no-database")
     Map<String, String> noDatabase() {
         return Map.of("status", "ok");
