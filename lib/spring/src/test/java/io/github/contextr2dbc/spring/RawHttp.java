@@ -55,6 +55,18 @@ public final class RawHttp implements AutoCloseable {
         this.out.flush();
     }
 
+    /** Writes a request with a body of {@code length} bytes. */
+    public void sendWithBody(String method, String path, int length) throws IOException {
+        this.out.write((method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: " + length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        byte[] chunk = new byte[8192];
+        for (int sent = 0; sent < length; sent += chunk.length) {
+            this.out.write(chunk, 0, Math.min(chunk.length, length - sent));
+        }
+        this.out.flush();
+    }
+
     /** Sends one request and reads its response. */
     public Response exchange(String method, String path) throws IOException {
         send(request(method, path));

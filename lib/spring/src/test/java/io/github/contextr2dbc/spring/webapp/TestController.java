@@ -193,6 +193,25 @@ class TestController {
         return violateAtCommit(kind, name).thenReturn(ResponseEntity.noContent().build());
     }
 
+    /** A GET (so also a HEAD) whose commit fails. */
+    @GetMapping("/deferred/{kind}/get")
+    Mono<Map<String, String>> deferredGet(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn(Map.of("name", name));
+    }
+
+    /** A 1 MB single value. */
+    @PostMapping("/deferred/{kind}/mono-1mb")
+    Mono<String> deferredLargeMono(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn("x".repeat(1024 * 1024));
+    }
+
+    /** Declares 10 bytes, writes 20: an error, before the status is sent. */
+    @PostMapping("/items/too-long")
+    Mono<Void> createThenWriteTooLong(@RequestParam String name, ServerHttpResponse response) {
+        response.getHeaders().setContentLength(10);
+        return insertItem(name).then(response.writeWith(Flux.range(0, 2).map(i -> buffer(response, 10))));
+    }
+
     /** A Resource, which Spring writes as a Flux of buffers with a Content-Length. */
     @PostMapping("/deferred/{kind}/resource")
     Mono<Resource> deferredResource(@PathVariable String kind, @RequestParam String name) {

@@ -54,6 +54,40 @@ public class WebTestApplication {
                 .build();
     }
 
+    /** The request header that makes {@link #failingFilter()} write a row, then fail. */
+    static final String FAIL_HEADER = "X-Fail-In-Filter";
+
+    /** A filter ordered after the unit-of-work filter that writes the row its header names, then fails. */
+    @Bean
+    WebFilter failingFilter(Databases databases) {
+        return new FailingFilter(databases.defaultDatabase());
+    }
+
+    static final class FailingFilter implements WebFilter, Ordered {
+
+        private final Database main;
+
+        FailingFilter(Database main) {
+            this.main = main;
+        }
+
+        @Override
+        public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+            String name = exchange.getRequest().getHeaders().getFirst(FAIL_HEADER);
+            if (name == null) {
+                return chain.filter(exchange);
+            }
+            return UnitOfWork.dbSession(this.main)
+                    .flatMap(session -> session.sql("INSERT INTO item (name) VALUES ($1)").bind(0, name).execute())
+                    .then(Mono.error(new IllegalStateException("a filter failed after writing")));
+        }
+
+        @Override
+        public int getOrder() {
+            return ContextR2dbcWebFilter.DEFAULT_ORDER + 1;
+        }
+    }
+
     /** A filter ordered before the unit-of-work filter that opts requests out by attribute. */
     @Bean
     WebFilter skipFilter() {
