@@ -24,6 +24,7 @@ public class ContextR2dbcNettyAutoConfiguration {
 
     @Bean
     NettyServerCustomizer contextR2dbcKeepAliveReadRearm() {
-        return server -> server.doOnChannelInit(KeepAliveReadRearm::addTo);
+        return server -> server.doOnChannelInit(KeepAliveReadRearm::addTo)
+                .doOnConnection(connection -> KeepAliveReadRearm.addTo(connection.channel()));
     }
 }

@@ -29,7 +29,9 @@ import reactor.netty.http.server.HttpServerRequest;
  * read is what the server does itself whenever its queue is empty; an extra one while a read is pending
  * changes nothing.
  *
- * <p>It is added to HTTP/1.1 pipelines only (HTTP/2 streams do not go through that code). The event is
+ * <p>It is added to HTTP/1.1 pipelines only (HTTP/2 streams do not go through that code). Unlike the
+ * server's own read in that place, it does not arm the idle timeout ({@code server.netty.idle-timeout})
+ * of the connection it rescues. The event is
  * recognised by its class name, which is internal to Reactor Netty: if a later version renames it, this
  * handler does nothing, and the later version is expected to carry the fix.
  */
@@ -43,11 +45,18 @@ final class KeepAliveReadRearm extends ChannelDuplexHandler {
     /** Written and read on the connection's event loop only. */
     private boolean readSinceTerminated;
 
-    /**
-     * Adds a handler to the pipeline of a new connection, if it is an HTTP/1.1 server pipeline (one with
-     * Reactor Netty's {@code HttpTrafficHandler}); does nothing to others.
-     */
+    /** {@link #addTo(Channel)} for a new connection ({@code HttpServer.doOnChannelInit}). */
     static void addTo(ConnectionObserver observer, Channel channel, @Nullable SocketAddress remoteAddress) {
+        addTo(channel);
+    }
+
+    /**
+     * Adds a handler to the pipeline of a connection, if it is an HTTP/1.1 server pipeline (one with
+     * Reactor Netty's {@code HttpTrafficHandler}) that has none yet; does nothing to others. Called when a
+     * connection is initialised and again for each request ({@code HttpServer.doOnConnection}), which
+     * covers pipelines configured late (HTTP/1.1 chosen by ALPN over TLS).
+     */
+    static void addTo(Channel channel) {
         ChannelPipeline pipeline = channel.pipeline();
         if (pipeline.get(NettyPipeline.HttpTrafficHandler) != null && pipeline.get(NAME) == null) {
             pipeline.addBefore(NettyPipeline.HttpTrafficHandler, NAME, new KeepAliveReadRearm());
