@@ -26,16 +26,36 @@ import reactor.core.publisher.Mono;
  * at {@code COMMIT}) becomes an error that the exception handlers turn into a problem response (see
  * {@link DatabaseProblemHandler}) — the client never sees a 2xx for work that was lost. A handler error
  * rolls back before the error response is written; a cancelled request (the client went away) rolls
- * back. Whatever the path (value body, empty body, error response, 404 with no handler, streamed body,
- * cancel), the unit of work is finished exactly once.
+ * back, unless its commit had already started: a started commit runs to its end, so a client that leaves
+ * during the commit leaves a committed unit of work. Whatever the path (value body, empty body, body of
+ * known length, error response, 404 with no handler, streamed body, cancel), the unit of work is finished
+ * exactly once.
  *
- * <p><b>Streamed bodies.</b> A body written as a stream (a {@code Flux} sent as a JSON array, NDJSON or
- * server-sent events) is read inside the unit of work, and the unit of work finishes after its last
- * element, before the end of the response is sent: committed if the stream completed (by the policy,
- * with the status already sent), rolled back if it failed or was cancelled. A commit that fails there
- * can no longer change the status; the response is aborted instead, so the client sees a broken
- * response, never a clean end. Write in handlers that return a {@code Mono} (or collect the
- * {@code Flux}) when the client must learn of a failed commit through the status.
+ * <p><b>Bodies of known length.</b> A body that is not a {@code Mono} but whose {@code Content-Length} is
+ * set before it is written (a {@code Resource} or {@code ResponseEntity<Resource>}, which Spring writes as
+ * a {@code Flux} of buffers; a handler calling {@code response.writeWith(flux)} after setting the length)
+ * is not a stream: the unit of work still finishes before the status is sent, so a failed commit still
+ * becomes the problem status. Up to the {@linkplain Builder#holdLimit hold limit} (1 MiB by default) the
+ * body is read to its end inside the unit of work (it may read the database) and held, never beyond its
+ * declared length; then the unit of work finishes; then the status and the body are sent. A longer body
+ * is not held: the unit of work finishes first, then the body is read and sent outside it (a file is fine;
+ * a body that reads the database there finds the unit of work ended and fails with an error response,
+ * although the unit of work committed: collect such a body into a {@code Mono}).
+ *
+ * <p><b>Streamed bodies.</b> A body written as a stream (a {@code Flux} with no length, sent as a JSON
+ * array, NDJSON or server-sent events) is read inside the unit of work, and the unit of work finishes after
+ * its last element, before the end of the response is sent: committed if the stream completed (by the
+ * policy, with the status already sent), rolled back if it failed or was cancelled. A commit that fails
+ * there can no longer change the status; the response is aborted instead, so the client sees a broken
+ * response, never a clean end. A stream that touched the database holds its connection and transaction
+ * until it ends, however slowly the client reads. Write in handlers that return a {@code Mono} (or collect
+ * the {@code Flux}) when the client must learn of a failed commit through the status, or may read slowly.
+ *
+ * <p><b>Replaced responses.</b> When an error replaces the response the handler chain prepared (a failed
+ * commit, a handler error; the exception handlers then write the problem or error response), the headers
+ * that described the success ({@code Location}, {@code Content-Location}, {@code ETag},
+ * {@code Last-Modified}, {@code Set-Cookie} and the response cookies) are put back as they were when the
+ * request reached this filter.
  *
  * <p><b>Skipping.</b> No unit of work is opened when the Reactor Context already holds one (tests and
  * outer filters use that to provide their own), when the exchange attribute {@link #SKIP_ATTRIBUTE} is
@@ -54,6 +74,9 @@ public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
 
     /** The default order: before Spring Security ({@code -100}), after request-rewriting filters. */
     public static final int DEFAULT_ORDER = -200;
+
+    /** The default {@linkplain Builder#holdLimit hold limit} of bodies of known length: 1 MiB. */
+    public static final long DEFAULT_HOLD_LIMIT = 1024 * 1024;
 
     /** The exchange attribute holding the request's {@link UnitOfWork}. */
     public static final String UNIT_OF_WORK_ATTRIBUTE = ContextR2dbcWebFilter.class.getName() + ".UNIT_OF_WORK";
@@ -76,12 +99,15 @@ public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
 
     private final int order;
 
+    private final long holdLimit;
+
     private ContextR2dbcWebFilter(Builder builder) {
         this.policy = builder.policy;
         this.beforeCommit = builder.beforeCommit;
         this.listener = builder.listener;
         this.optOutRoutes = builder.handlerMappings.isEmpty() ? null : new OptOutRoutes(builder.handlerMappings);
         this.order = builder.order;
+        this.holdLimit = builder.holdLimit;
     }
 
     /** A filter with the {@linkplain CommitPolicy#standard() standard} policy and nothing else configured. */
@@ -121,15 +147,18 @@ public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
                 this.beforeCommit, this.listener);
         exchange.getAttributes().put(UNIT_OF_WORK_ATTRIBUTE, request.unitOfWork());
         exchange.getResponse().beforeCommit(request::beforeResponseCommit);
+        SuccessHeaders successHeaders = SuccessHeaders.of(exchange.getResponse());
         ServerWebExchange decorated = exchange.mutate()
-                .response(new UnitOfWorkResponse(exchange.getResponse(), request))
+                .response(new UnitOfWorkResponse(exchange.getResponse(), request, this.holdLimit))
                 .build();
         return Mono.usingWhen(
-                Mono.just(request),
-                started -> chain.filter(decorated).contextWrite(started.unitOfWork().bind()),
-                RequestUnitOfWork::afterHandler,
-                RequestUnitOfWork::afterError,
-                RequestUnitOfWork::afterCancel);
+                        Mono.just(request),
+                        started -> chain.filter(decorated).contextWrite(started.unitOfWork().bind()),
+                        RequestUnitOfWork::afterHandler,
+                        RequestUnitOfWork::afterError,
+                        RequestUnitOfWork::afterCancel)
+                // an error response will replace the one prepared: it must not describe the lost success
+                .doOnError(error -> successHeaders.restore());
     }
 
     @Override
@@ -155,6 +184,8 @@ public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
         private List<RequestMappingInfoHandlerMapping> handlerMappings = List.of();
 
         private int order = DEFAULT_ORDER;
+
+        private long holdLimit = DEFAULT_HOLD_LIMIT;
 
         private Builder() {
         }
@@ -194,6 +225,23 @@ public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
         /** The filter's order. Default: {@link #DEFAULT_ORDER}. */
         public Builder order(int order) {
             this.order = order;
+            return this;
+        }
+
+        /**
+         * The largest body of known length (a {@code Content-Length} set before the body is written, e.g. a
+         * {@code Resource}) that is read to its end and held before the unit of work finishes; a longer one
+         * is written after the unit of work finished, outside it (see the class comment). Default:
+         * {@link #DEFAULT_HOLD_LIMIT} (1 MiB).
+         *
+         * @throws IllegalArgumentException if negative or above {@link Integer#MAX_VALUE}
+         */
+        public Builder holdLimit(long bytes) {
+            if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("holdLimit must be between 0 and " + Integer.MAX_VALUE
+                        + " bytes, was " + bytes);
+            }
+            this.holdLimit = bytes;
             return this;
         }
 

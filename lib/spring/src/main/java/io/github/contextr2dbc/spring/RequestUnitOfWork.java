@@ -87,6 +87,14 @@ final class RequestUnitOfWork {
         });
     }
 
+    /**
+     * A body too long to hold is about to be read: finish by status now, before the status is sent (an
+     * error here is still the handler chain's, for the exception handlers).
+     */
+    Mono<Void> finishBeforeBody() {
+        return finishByStatus();
+    }
+
     /** A streamed body has ended normally: finish by status; an error here aborts the response. */
     Mono<Void> afterStream() {
         return finishByStatus();

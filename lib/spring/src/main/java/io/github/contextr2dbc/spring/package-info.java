@@ -8,8 +8,9 @@
  * {@link io.github.contextr2dbc.spring.DatabaseArgumentResolver} injects sessions and databases into
  * handler methods; {@link io.github.contextr2dbc.spring.AtomicBlock} makes a bean method's {@code Mono} or
  * {@code Flux} an atomic block, through the {@link io.github.contextr2dbc.spring.AtomicBlockAdvisor}. The
- * per-request state machine and the response decorator that tells streamed bodies from single values are
- * package-private. Spring Boot wires all of it from properties in
+ * per-request state machine, the response decorator that tells single values and bodies of known length
+ * (finished before the status is sent) from streams (finished at their end), and the success headers put
+ * back when an error replaces a response are package-private. Spring Boot wires all of it from properties in
  * {@code io.github.contextr2dbc.spring.boot}.
  */
 @NullMarked

@@ -10,13 +10,16 @@ import io.github.contextr2dbc.test.PostgresPair;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.core.io.ByteArrayResource;
 import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.reactive.function.BodyInserters;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The filter built in code, without Spring Boot, on a functional route: a before-commit check that vetoes,
@@ -54,6 +57,10 @@ class StandaloneFilterIT {
                         .flatMap(session -> session.sql("INSERT INTO note (text) VALUES ($1)")
                                 .bind(0, request.queryParam("text").orElseThrow()).execute())
                         .then(ServerResponse.status(Integer.parseInt(request.queryParam("status").orElse("200"))).build()))
+                .POST("/notes/file", request -> UnitOfWork.dbSession(db)
+                        .flatMap(session -> session.sql("INSERT INTO note (text) VALUES ($1)")
+                                .bind(0, request.queryParam("text").orElseThrow()).execute())
+                        .then(ServerResponse.ok().body(BodyInserters.fromResource(new ByteArrayResource(new byte[100])))))
                 .build();
     }
 
@@ -76,6 +83,40 @@ class StandaloneFilterIT {
         assertThat(this.outcomes).containsExactly(Outcome.ROLLED_BACK_VETO);
         TestSql.awaitNoConnectionsInUse(db);
         assertThat(db.connectionsInUse()).isZero();
+    }
+
+    @Test
+    void aBodyAboveTheHoldLimitIsWrittenAfterTheUnitOfWorkCommitted() throws InterruptedException {
+        WebTestClient client = client(ContextR2dbcWebFilter.builder().holdLimit(10));
+        byte[] body = client.post().uri("/notes/file?text=file-committed").exchange()
+                .expectStatus().isOk()
+                .expectBody().returnResult().getResponseBodyContent();
+        assertThat(body).hasSize(100);
+        assertThat(notes("file-committed")).isEqualTo(1);
+        assertThat(this.outcomes).containsExactly(Outcome.COMMITTED);
+        TestSql.awaitNoConnectionsInUse(db);
+        assertThat(db.connectionsInUse()).isZero();
+    }
+
+    @Test
+    void aBodyAboveTheHoldLimitIsNeverWrittenWhenTheCommitFails() throws InterruptedException {
+        WebTestClient client = client(ContextR2dbcWebFilter.builder().holdLimit(10)
+                .beforeCommit(session -> Mono.error(new IllegalStateException("vetoed"))));
+        client.post().uri("/notes/file?text=file-vetoed").exchange()
+                .expectStatus().is5xxServerError()
+                .expectBody().isEmpty();
+        assertThat(notes("file-vetoed")).isZero();
+        assertThat(this.outcomes).containsExactly(Outcome.ROLLED_BACK_VETO);
+        TestSql.awaitNoConnectionsInUse(db);
+        assertThat(db.connectionsInUse()).isZero();
+    }
+
+    @Test
+    void theHoldLimitMustFitInABuffer() {
+        assertThatThrownBy(() -> ContextR2dbcWebFilter.builder().holdLimit(-1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holdLimit");
+        assertThatThrownBy(() -> ContextR2dbcWebFilter.builder().holdLimit(Integer.MAX_VALUE + 1L))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holdLimit");
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.github.contextr2dbc.OutsideUnitOfWork;
 import io.github.contextr2dbc.spring.ContextR2dbcWebFilter;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Settings of context-r2dbc, under {@code context-r2dbc}.
@@ -291,6 +292,19 @@ public class ContextR2dbcProperties {
         /** Whether database errors (and failed commits) become RFC 9457 problem responses. */
         private boolean problemResponses = true;
 
+        /**
+         * The largest body of known length (e.g. a Resource) read and held until the unit of work
+         * finishes, so that a failed commit still changes the status; a longer one is written after the
+         * unit of work finished.
+         */
+        private DataSize holdLimit = DataSize.ofBytes(ContextR2dbcWebFilter.DEFAULT_HOLD_LIMIT);
+
+        /**
+         * Whether the Reactor Netty server re-arms the read of HTTP/1.1 keep-alive connections that Reactor
+         * Netty before 1.3.8 stops reading (its issue 4361). Applies whether or not the filter is enabled.
+         */
+        private boolean rearmKeepAliveRead = true;
+
         public boolean isEnabled() {
             return this.enabled;
         }
@@ -337,6 +351,22 @@ public class ContextR2dbcProperties {
 
         public void setProblemResponses(boolean problemResponses) {
             this.problemResponses = problemResponses;
+        }
+
+        public DataSize getHoldLimit() {
+            return this.holdLimit;
+        }
+
+        public void setHoldLimit(DataSize holdLimit) {
+            this.holdLimit = holdLimit;
+        }
+
+        public boolean isRearmKeepAliveRead() {
+            return this.rearmKeepAliveRead;
+        }
+
+        public void setRearmKeepAliveRead(boolean rearmKeepAliveRead) {
+            this.rearmKeepAliveRead = rearmKeepAliveRead;
         }
     }
 }

@@ -54,6 +54,7 @@ public class ContextR2dbcWebAutoConfiguration {
                 .listener(listener)
                 .handlerMappings(handlerMappings.orderedStream().toList())
                 .order(web.getFilterOrder())
+                .holdLimit(web.getHoldLimit().toBytes())
                 .build();
     }
 

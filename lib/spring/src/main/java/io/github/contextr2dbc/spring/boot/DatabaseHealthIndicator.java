@@ -1,8 +1,10 @@
 package io.github.contextr2dbc.spring.boot;
 
 import java.time.Duration;
+import java.util.concurrent.TimeoutException;
 
 import io.github.contextr2dbc.Database;
+import io.r2dbc.spi.R2dbcTimeoutException;
 import io.r2dbc.spi.Readable;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.health.contributor.Health;
@@ -14,6 +16,13 @@ import reactor.core.publisher.Mono;
  * a request's unit of work. A primary is up when it answers; a replica (one with a primary) also reports
  * its replication lag: {@code lagBytes} (WAL the primary has written that the replica has not replayed)
  * and {@code lagSeconds} (age of the last replayed transaction, 0 when everything received is replayed).
+ *
+ * <p>A busy pool is not a database that is down. When every pooled connection is in use (at the start of
+ * the check, or when the check's turn for a connection timed out), the check does not wait for one: the
+ * database is reported up with {@code checked: false} and the pool's state ({@code poolAcquired},
+ * {@code poolIdle}, {@code poolPending}, {@code poolMaxSize}), so a probe with a short timeout neither
+ * waits behind the application's requests nor takes a connection from them. The check as a whole has its
+ * own time limit (5 s); a database that does not answer in it is down.
  */
 final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
 
@@ -42,21 +51,47 @@ final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
      */
     @Override
     public Mono<Health> health() {
-        Mono<Health> check = this.primary == null ? primaryHealth() : replicaHealth(this.primary);
-        return check
-                .timeout(TIMEOUT)
-                .onErrorResume(error -> Mono.just(Health.down()
-                        .withDetail("database", this.database.name())
-                        .withDetail("host", this.database.host())
-                        .withDetail("error", error.getClass().getName())
-                        .build()));
+        return Mono.defer(() -> {
+            if (poolBusy(this.database) || (this.primary != null && poolBusy(this.primary))) {
+                return Mono.just(busy());
+            }
+            Mono<Health> check = this.primary == null ? primaryHealth() : replicaHealth(this.primary);
+            return check
+                    .timeout(TIMEOUT)
+                    .onErrorResume(error -> Mono.just(isAcquireTimeout(error) ? busy() : Health.down()
+                            .withDetail("database", this.database.name())
+                            .withDetail("host", this.database.host())
+                            .withDetail("error", error.getClass().getName())
+                            .build()));
+        });
+    }
+
+    /** Every connection the pool may hold is in use, or requests already wait for one. */
+    private static boolean poolBusy(Database database) {
+        return database.poolMetrics()
+                .map(pool -> pool.pendingAcquireSize() > 0
+                        || (pool.idleSize() == 0 && pool.acquiredSize() >= pool.getMaxAllocatedSize()))
+                .orElse(false);
+    }
+
+    /** The pool's acquire timeout (r2dbc-pool: an R2dbcTimeoutException caused by a TimeoutException). */
+    private static boolean isAcquireTimeout(Throwable error) {
+        return error instanceof R2dbcTimeoutException timeout && timeout.getSqlState() == null
+                && timeout.getCause() instanceof TimeoutException;
+    }
+
+    private Health busy() {
+        return details(Health.up())
+                .withDetail("checked", false)
+                .withDetail("reason", "every pooled connection is in use: not checked, to leave them to the application")
+                .build();
     }
 
     private Mono<Health> primaryHealth() {
         return this.database.inSession(session -> session.sql("SELECT pg_is_in_recovery()")
                         .one(row -> row.get(0, Boolean.class)))
                 .single()
-                .map(inRecovery -> details(Health.up()).withDetail("inRecovery", inRecovery).build());
+                .map(inRecovery -> details(Health.up()).withDetail("checked", true).withDetail("inRecovery", inRecovery).build());
     }
 
     private Mono<Health> replicaHealth(Database primary) {
@@ -68,7 +103,7 @@ final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
                                 .one(DatabaseHealthIndicator::replicaState))
                         .single())
                 .map(state -> {
-                    Health.Builder builder = details(Health.up())
+                    Health.Builder builder = details(Health.up()).withDetail("checked", true)
                             .withDetail("replicaOf", primary.name())
                             .withDetail("inRecovery", state.inRecovery);
                     if (state.inRecovery) {
@@ -87,6 +122,7 @@ final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
         this.database.poolMetrics().ifPresent(pool -> builder
                 .withDetail("poolAcquired", pool.acquiredSize())
                 .withDetail("poolIdle", pool.idleSize())
+                .withDetail("poolPending", pool.pendingAcquireSize())
                 .withDetail("poolMaxSize", pool.getMaxAllocatedSize()));
         return builder;
     }

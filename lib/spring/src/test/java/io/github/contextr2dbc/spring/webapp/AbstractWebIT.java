@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * unique names.
  */
 @SpringBootTest(classes = WebTestApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureWebTestClient
+@AutoConfigureWebTestClient(timeout = "PT30S")
 abstract class AbstractWebIT {
 
     @DynamicPropertySource

@@ -1,8 +1,12 @@
 package io.github.contextr2dbc.spring.webapp;
 
+import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.spring.TestSql;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,6 +30,28 @@ class ObservabilityIT extends AbstractWebIT {
                 .jsonPath("$.components.r2dbc.components.replica.details.inRecovery").isEqualTo(true)
                 .jsonPath("$.components.r2dbc.components.replica.details.lagBytes").isNumber()
                 .jsonPath("$.components.r2dbc.components.replica.details.lagSeconds").isNumber();
+    }
+
+    @Test
+    void reportsABusyPoolAsUpWithItsStateNotAsDown() throws InterruptedException {
+        Database tiny = this.databases.get("tiny");
+        // tiny's one connection, held by a session of its own until the end of the test
+        Disposable held = tiny.inSession(session -> session.sql("SELECT 1").execute().then(Mono.never())).subscribe();
+        try {
+            TestSql.awaitConnectionsInUse(tiny, 1);
+            assertThat(tiny.connectionsInUse()).isEqualTo(1);
+            this.client.get().uri("/actuator/health").exchange()
+                    .expectStatus().isOk()
+                    .expectBody()
+                    .jsonPath("$.components.r2dbc.status").isEqualTo("UP")
+                    .jsonPath("$.components.r2dbc.components.tiny.status").isEqualTo("UP")
+                    .jsonPath("$.components.r2dbc.components.tiny.details.checked").isEqualTo(false)
+                    .jsonPath("$.components.r2dbc.components.tiny.details.poolAcquired").isEqualTo(1)
+                    .jsonPath("$.components.r2dbc.components.tiny.details.poolMaxSize").isEqualTo(1)
+                    .jsonPath("$.components.r2dbc.components.main.details.checked").isEqualTo(true);
+        } finally {
+            held.dispose();
+        }
     }
 
     @Test

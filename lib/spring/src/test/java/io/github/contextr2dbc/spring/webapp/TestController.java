@@ -1,6 +1,9 @@
 package io.github.contextr2dbc.spring.webapp;
 
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 
 import io.github.contextr2dbc.Database;
@@ -9,10 +12,16 @@ import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.spring.Databases;
 import io.github.contextr2dbc.spring.Using;
 import io.github.contextr2dbc.spring.WithoutUnitOfWork;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.core.io.Resource;
+import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.data.r2dbc.core.R2dbcEntityTemplate;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseCookie;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -134,6 +143,12 @@ class TestController {
         return UnitOfWork.inNewUnitOfWork(insertItem(name)).thenReturn(ResponseEntity.badRequest().body("own unit of work"));
     }
 
+    /** Answered from a timer thread, after the handler returned: no database involved. */
+    @GetMapping("/delayed")
+    Mono<String> delayed() {
+        return Mono.delay(Duration.ofMillis(20)).thenReturn("late");
+    }
+
     @GetMapping("/no-database")
     Map<String, String> noDatabase() {
         return Map.of("status", "ok");
@@ -176,6 +191,107 @@ class TestController {
     @PostMapping("/deferred/{kind}/entity-without-body")
     Mono<ResponseEntity<Void>> deferredEntityWithoutBody(@PathVariable String kind, @RequestParam String name) {
         return violateAtCommit(kind, name).thenReturn(ResponseEntity.noContent().build());
+    }
+
+    /** A GET (so also a HEAD) whose commit fails. */
+    @GetMapping("/deferred/{kind}/get")
+    Mono<Map<String, String>> deferredGet(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn(Map.of("name", name));
+    }
+
+    /** A 1 MB single value. */
+    @PostMapping("/deferred/{kind}/mono-1mb")
+    Mono<String> deferredLargeMono(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn("x".repeat(1024 * 1024));
+    }
+
+    /** Declares 10 bytes, writes 20: an error, before the status is sent. */
+    @PostMapping("/items/too-long")
+    Mono<Void> createThenWriteTooLong(@RequestParam String name, ServerHttpResponse response) {
+        response.getHeaders().setContentLength(10);
+        return insertItem(name).then(response.writeWith(Flux.range(0, 2).map(i -> buffer(response, 10))));
+    }
+
+    /** A Resource, which Spring writes as a Flux of buffers with a Content-Length. */
+    @PostMapping("/deferred/{kind}/resource")
+    Mono<Resource> deferredResource(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn(new ByteArrayResource(new byte[10]));
+    }
+
+    /** A Resource longer than the hold limit (1 MiB): the unit of work finishes before the body is read. */
+    @PostMapping("/deferred/{kind}/large-resource")
+    Mono<Resource> deferredLargeResource(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn(new ByteArrayResource(new byte[2 * 1024 * 1024]));
+    }
+
+    @PostMapping("/deferred/{kind}/entity-resource")
+    Mono<ResponseEntity<Resource>> deferredEntityResource(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn(ResponseEntity.ok(new ByteArrayResource(new byte[10])));
+    }
+
+    @PostMapping("/deferred/{kind}/bytes")
+    Mono<byte[]> deferredBytes(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn(new byte[10]);
+    }
+
+    @PostMapping("/deferred/{kind}/write-mono")
+    Mono<Void> deferredWriteMono(@PathVariable String kind, @RequestParam String name, ServerHttpResponse response) {
+        return violateAtCommit(kind, name).then(response.writeWith(Mono.fromSupplier(() -> buffer(response, 10))));
+    }
+
+    /** Two buffers with a Content-Length: a body of known length. */
+    @PostMapping("/deferred/{kind}/write-flux-length")
+    Mono<Void> deferredWriteFluxWithLength(@PathVariable String kind, @RequestParam String name,
+            ServerHttpResponse response) {
+        response.getHeaders().setContentLength(20);
+        return violateAtCommit(kind, name).then(response.writeWith(
+                Flux.range(0, 2).map(i -> buffer(response, 10))));
+    }
+
+    /** Two buffers, no length: a stream, aborted when the commit fails. */
+    @PostMapping("/deferred/{kind}/write-flux")
+    Mono<Void> deferredWriteFlux(@PathVariable String kind, @RequestParam String name, ServerHttpResponse response) {
+        return violateAtCommit(kind, name).then(response.writeWith(Flux.range(0, 2).map(i -> buffer(response, 10))));
+    }
+
+    /** A 201 with every header that describes the success, and a cookie. */
+    @PostMapping("/deferred/{kind}/created")
+    Mono<ResponseEntity<Map<String, String>>> deferredCreated(@PathVariable String kind, @RequestParam String name,
+            ServerHttpResponse response) {
+        response.addCookie(ResponseCookie.from("created", name).build());
+        return violateAtCommit(kind, name).thenReturn(ResponseEntity.created(URI.create("/things/" + name))
+                .eTag("\"v1\"")
+                .lastModified(Instant.parse("2026-01-01T00:00:00Z"))
+                .header(HttpHeaders.CONTENT_LOCATION, "/things/" + name)
+                .header(HttpHeaders.SET_COOKIE, "raw=" + name)
+                .body(Map.of("name", name)));
+    }
+
+    @PostMapping("/deferred/{kind}/redirect")
+    Mono<ResponseEntity<Void>> deferredRedirect(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenReturn(ResponseEntity.status(HttpStatus.SEE_OTHER)
+                .location(URI.create("/things/" + name)).build());
+    }
+
+    @PostMapping(value = "/deferred/{kind}/flux", produces = {MediaType.APPLICATION_JSON_VALUE,
+            MediaType.APPLICATION_NDJSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
+    Flux<Map<String, Integer>> deferredFlux(@PathVariable String kind, @RequestParam String name) {
+        return violateAtCommit(kind, name).thenMany(Flux.range(1, 3).map(n -> Map.of("n", n)));
+    }
+
+    /** A body of known length read from the database while it is written: held, then committed. */
+    @PostMapping("/held/{kind}")
+    Mono<Void> heldFromDatabase(@PathVariable String kind, @RequestParam String name, ServerHttpResponse response) {
+        Mono<Void> write = kind.equals("ok") ? insertItem(name) : violateAtCommit(kind, name);
+        response.getHeaders().setContentLength(5 * 6);
+        return write.then(response.writeWith(dbSession(this.main).flatMapMany(s -> s.sql(
+                        "SELECT lpad(n::text, 5, '0') || ' ' FROM numbers WHERE n <= 5 ORDER BY n")
+                .map(row -> row.get(0, String.class)))
+                .map(text -> response.bufferFactory().wrap(text.getBytes(StandardCharsets.US_ASCII)))));
+    }
+
+    private static DataBuffer buffer(ServerHttpResponse response, int size) {
+        return response.bufferFactory().wrap(new byte[size]);
     }
 
     // ---- streaming ----
