@@ -23,31 +23,9 @@ import reactor.util.context.ContextView;
 
 /**
  * Spring's transaction definitions (propagation, isolation, read-only, rollback rules) applied to a
- * publisher, in terms of units of work and atomic blocks. The one place the {@code @Transactional}
- * advisor, the {@code TransactionalOperator} and the transaction manager take their semantics from:
- *
- * <table>
- * <caption>Propagation</caption>
- * <tr><th>propagation</th><th>in a unit of work</th><th>outside any</th></tr>
- * <tr><td>REQUIRED</td><td>joins it: nothing begins or commits at the method's end; a failure that
- * Spring's rules roll back for makes the unit of work's commit fail with {@link UnexpectedRollbackException}
- * (Spring's global rollback-only rule)</td><td>a new unit of work</td></tr>
- * <tr><td>SUPPORTS</td><td>joins it, as REQUIRED</td><td>runs as it is</td></tr>
- * <tr><td>MANDATORY</td><td>joins it, as REQUIRED</td><td>{@link IllegalTransactionStateException}</td></tr>
- * <tr><td>REQUIRES_NEW</td><td colspan="2">a new unit of work of its own (own connection), committed when
- * the method's publisher completes; the outer one is untouched</td></tr>
- * <tr><td>NESTED</td><td>an atomic block: a savepoint inside another block, else the outermost
- * block</td><td>a new unit of work</td></tr>
- * <tr><td>NOT_SUPPORTED</td><td colspan="2">runs without a unit of work (a statement fails with
- * {@code NoUnitOfWorkException}, or runs in auto-commit with {@code outsideUnitOfWork(AUTOCOMMIT)})</td></tr>
- * <tr><td>NEVER</td><td>{@link IllegalTransactionStateException}</td><td>runs as it is</td></tr>
- * </table>
- *
- * <p>Isolation and read-only apply when a transaction begins (a new unit of work, or a unit of work whose
- * transaction on the database is not open yet); joining a transaction already open with other settings
- * fails with an {@link IllegalTransactionStateException}, never silently weakened. An error for which the
- * rollback rules say "commit" (Spring's default for checked exceptions) commits the new unit of work, or
- * releases the savepoint, and is passed on.
+ * publisher, in terms of units of work and atomic blocks: the one place the {@link TransactionalAdvisor},
+ * the {@link UnitOfWorkTransactionalOperator} and the {@link UnitOfWorkTransactionManager} take their
+ * semantics from. The table is on {@link UnitOfWorkTransactionalOperator}.
  */
 final class TransactionPropagation {
 

@@ -9,7 +9,6 @@ import org.aopalliance.aop.Advice;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.jspecify.annotations.Nullable;
-import org.springframework.aop.ClassFilter;
 import org.springframework.aop.Pointcut;
 import org.springframework.aop.PointcutAdvisor;
 import org.springframework.aop.support.AopUtils;
@@ -141,12 +140,7 @@ public final class TransactionalAdvisor implements PointcutAdvisor, Ordered {
     private final class TransactionalPointcut extends StaticMethodMatcherPointcut {
 
         TransactionalPointcut() {
-            setClassFilter(new ClassFilter() {
-                @Override
-                public boolean matches(Class<?> type) {
-                    return TransactionalAdvisor.this.attributes.isCandidateClass(type);
-                }
-            });
+            setClassFilter(TransactionalAdvisor.this.attributes::isCandidateClass);
         }
 
         @Override
