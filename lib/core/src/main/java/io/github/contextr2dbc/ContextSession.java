@@ -87,6 +87,14 @@ final class ContextSession implements DbSession {
     /** The unit of work has ended: no new connection is acquired for this session. */
     private volatile boolean ended;
 
+    /**
+     * Options for the next transaction only, set by the session-aware ConnectionFactory's
+     * {@code beginTransaction(definition)} (see {@link #openNextTransactionWith}); taken by that transaction's
+     * {@code BEGIN}.
+     */
+    @Nullable
+    private volatile SessionOptions nextTransactionOptions;
+
     ContextSession(Database database) {
         this.database = database;
         this.options = database.sessionOptions();
@@ -285,6 +293,34 @@ final class ContextSession implements DbSession {
         return "DbSession{" + this.database.name() + (this.lease != null ? ", connected" : "")
                 + (this.transactionOpen ? ", in transaction" : "") + (this.activeFrame != null ? ", in atomic block" : "")
                 + "}";
+    }
+
+    // ---- the session-aware ConnectionFactory's beginTransaction(definition) (see SessionConnection) ----
+
+    /**
+     * One operation of the session: if no transaction is open, the next one opens with {@code options} (that
+     * one only: its {@code BEGIN} takes them, later transactions use the session's options again).
+     *
+     * @return a {@link Mono} of true if the options were stored, false if a transaction is open (nothing changed)
+     */
+    Mono<Boolean> openNextTransactionWith(SessionOptions options) {
+        return this.queue.runMono(() -> {
+            if (this.transactionOpen) {
+                return Mono.just(false);
+            }
+            this.nextTransactionOptions = options;
+            return Mono.just(true);
+        });
+    }
+
+    /** One operation of the session: forgets {@code options} stored by {@link #openNextTransactionWith} if no BEGIN took them. */
+    Mono<Void> forgetNextTransactionOptions(SessionOptions options) {
+        return this.queue.runMono(() -> {
+            if (this.nextTransactionOptions == options) {
+                this.nextTransactionOptions = null;
+            }
+            return Mono.empty();
+        });
     }
 
     // ---- atomic blocks (see Atomic) ----
@@ -615,7 +651,13 @@ final class ContextSession implements DbSession {
         this.beginFailure = null;
         BeginAnswer answer = new BeginAnswer(Context.of(context));
         this.begun = answer.answered.asMono();
-        statement(connection, this.options.begin()).subscribe(answer);
+        SessionOptions options = this.nextTransactionOptions;
+        if (options == null) {
+            options = this.options;
+        } else {
+            this.nextTransactionOptions = null;
+        }
+        statement(connection, options.begin()).subscribe(answer);
     }
 
     /**

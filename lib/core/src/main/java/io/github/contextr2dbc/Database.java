@@ -15,7 +15,11 @@ import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import io.r2dbc.spi.ConnectionFactoryOptions;
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Wrapped;
 import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -43,6 +47,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class Database {
+
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
 
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
@@ -80,6 +86,8 @@ public final class Database {
     private final AtomicLong acquisitions = new AtomicLong();
 
     private final AtomicInteger inUse = new AtomicInteger();
+
+    private final AtomicLong connectionResets = new AtomicLong();
 
     private final AtomicReference<PoolGeneration> generation;
 
@@ -140,7 +148,19 @@ public final class Database {
      * connection opens nothing; closing it leaves the session open (the unit of work finishes it).
      * Outside a unit of work it fails with {@link NoUnitOfWorkException}, or hands out plain pooled
      * connections in auto-commit mode if the database was built with
-     * {@link OutsideUnitOfWork#AUTOCOMMIT}.
+     * {@link OutsideUnitOfWork#AUTOCOMMIT}; one closed inside a transaction is rolled back before the pool
+     * hands it out again.
+     *
+     * <p>On a session's connection, {@code beginTransaction()} joins the session's transaction (opened by
+     * its first statement). {@code beginTransaction(definition)} (Spring's {@code R2dbcTransactionManager}
+     * passes isolation level and read-only this way) opens the session's next transaction, that one only,
+     * with the definition's isolation level, {@code READ ONLY} if asked and its lock wait timeout (a
+     * read-only {@code false} keeps the session's setting). If the session's transaction is already open,
+     * it joins when that transaction (its settings read from the server) already satisfies the definition
+     * — the same or a stronger isolation level, read-only when read-only is asked — and otherwise fails
+     * with an {@link IllegalStateException}: settings are never silently weakened. Statements check their
+     * arguments and bindings when the calls are made, as the R2DBC SPI says; {@code validate} answers
+     * false once the connection is closed.
      */
     public ConnectionFactory connectionFactory() {
         return this.sessionConnectionFactory;
@@ -347,6 +367,26 @@ public final class Database {
         return this.acquireTimeout;
     }
 
+    /** How many connections were given back inside a transaction and reset (see {@link Lease#release()}). */
+    long connectionResets() {
+        return this.connectionResets.get();
+    }
+
+    /**
+     * Rolls back the transaction a connection is given back in and puts it back in auto-commit mode (see
+     * {@link Lease#release()}).
+     */
+    private Mono<Void> reset(Connection connection) {
+        this.connectionResets.incrementAndGet();
+        log.debug("A connection of database '{}' was given back inside a transaction: rolling it back", this.name);
+        // a ROLLBACK statement rather than rollbackTransaction(): the driver skips that call unless the transaction
+        // was opened through beginTransaction(), while a statement always takes effect
+        return Flux.from(connection.createStatement("ROLLBACK").execute())
+                .concatMap(Result::getRowsUpdated)
+                .then(Mono.defer(() -> connection.isAutoCommit() ? Mono.<Void>empty()
+                        : Mono.from(connection.setAutoCommit(true))));
+    }
+
     ConnectionFactoryMetadata connectionFactoryMetadata() {
         return this.generation.get().connectionFactory().getMetadata();
     }
@@ -386,11 +426,43 @@ public final class Database {
             this.generation = generation;
         }
 
-        /** Gives the connection back; counts the user out even if closing fails. */
+        /**
+         * Gives the connection back; counts the user out even if closing fails. Call it when the connection is
+         * to go back: it reads the connection's state then.
+         *
+         * <p>A connection given back inside a transaction (a plain pooled connection closed after {@code BEGIN},
+         * a savepoint or {@code setAutoCommit(false)}) is first rolled back and put back in auto-commit mode, so
+         * that the pool never hands out a connection inside someone else's transaction, as HikariCP resets what
+         * a connection was dirtied with. A connection in auto-commit mode and outside a transaction (every
+         * session's: it commits or rolls back before release) costs one {@code isAutoCommit()} call, the driver's
+         * last transaction status: no round trip, no allocation. If the reset fails, the driver's connection is
+         * closed before it goes back, so that the pool's validation discards it instead of handing it out.
+         */
         Mono<Void> release() {
-            return Mono.from(this.connection.close())
+            Mono<Void> giveBack = Mono.from(this.connection.close())
                     .onErrorResume(error -> this.generation.leave().then(Mono.error(error)))
                     .then(this.generation.leave());
+            if (this.connection.isAutoCommit()) {
+                return giveBack;
+            }
+            return this.generation.database().reset(this.connection)
+                    .onErrorResume(failure -> discard()
+                            .onErrorResume(SuppressedFailure.into(failure))
+                            .then(giveBack)
+                            .onErrorResume(SuppressedFailure.into(failure))
+                            .then(Mono.error(failure)))
+                    .then(giveBack);
+        }
+
+        /** Closes the driver's connection under the pool's, so that the pool's validation discards it. */
+        private Mono<Void> discard() {
+            if (this.connection instanceof Wrapped) {
+                Object unwrapped = ((Wrapped<?>) this.connection).unwrap();
+                if (unwrapped instanceof Connection) {
+                    return Mono.from(((Connection) unwrapped).close());
+                }
+            }
+            return Mono.empty();
         }
     }
 

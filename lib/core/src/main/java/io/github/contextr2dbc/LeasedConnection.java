@@ -118,6 +118,7 @@ final class LeasedConnection implements Connection {
 
     @Override
     public Publisher<Boolean> validate(ValidationDepth depth) {
-        return this.connection.validate(depth);
+        // r2dbc-pool's pooled connection still validates once closed; a closed connection is not valid
+        return Mono.defer(() -> this.closed.get() ? Mono.just(false) : Mono.from(this.connection.validate(depth)));
     }
 }

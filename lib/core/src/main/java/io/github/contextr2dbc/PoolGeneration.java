@@ -43,6 +43,10 @@ final class PoolGeneration {
         return this.host;
     }
 
+    Database database() {
+        return this.database;
+    }
+
     /**
      * Counts one more user, unless the generation is already disposed.
      *
