@@ -86,24 +86,32 @@ final class TransactionPropagation {
 
     private static <T> Flux<T> join(Database database, TransactionDefinition definition, Predicate<Throwable> rollbackOn,
             Flux<T> body) {
-        return requireSettings(database, definition)
-                .thenMany(body)
-                .onErrorResume(rollbackOn, error -> markRollbackOnly(database, definition, error).then(Mono.error(error)));
+        Flux<T> settled = hasSettings(definition)
+                ? Flux.usingWhen(withSettings(database, definition), connection -> body, Connection::close)
+                : body;
+        return settled.onErrorResume(rollbackOn,
+                error -> markRollbackOnly(database, definition, error).then(Mono.error(error)));
+    }
+
+    /** Whether the definition asks for an isolation level or read-only. */
+    static boolean hasSettings(TransactionDefinition definition) {
+        return isolationOf(definition) != null || definition.isReadOnly();
     }
 
     /**
-     * Begins the session's transaction with the definition's isolation and read-only settings, or checks that
-     * the transaction already open has them; nothing for a definition with neither.
+     * A view of the unit of work's session on {@code database} ({@code db.connectionFactory()}) on which
+     * {@code beginTransaction} asked for the definition's isolation and read-only: the session's transaction
+     * begins with them (if it has not begun yet) for as long as the view is open. Close it when the work ends.
+     *
+     * @return error {@link IllegalTransactionStateException} if the open transaction has other settings
      */
-    static Mono<Void> requireSettings(Database database, TransactionDefinition definition) {
-        @Nullable IsolationLevel isolation = isolationOf(definition);
-        if (isolation == null && !definition.isReadOnly()) {
-            return Mono.empty();
-        }
-        io.r2dbc.spi.TransactionDefinition wanted = new R2dbcDefinition(isolation, definition.isReadOnly());
+    static Mono<Connection> withSettings(Database database, TransactionDefinition definition) {
+        io.r2dbc.spi.TransactionDefinition wanted = new R2dbcDefinition(isolationOf(definition), definition.isReadOnly());
         return Mono.usingWhen(Mono.from(database.connectionFactory().create()),
-                connection -> Mono.from(connection.beginTransaction(wanted)),
-                Connection::close)
+                        connection -> Mono.from(connection.beginTransaction(wanted)).thenReturn(connection),
+                        connection -> Mono.empty(),
+                        (connection, error) -> connection.close(),
+                        Connection::close)
                 .onErrorMap(IllegalStateException.class, error -> new IllegalTransactionStateException(
                         describe(definition) + " asks for " + wanted + " on database '" + database.name() + "': "
                                 + error.getMessage(), error));

@@ -3,6 +3,7 @@ package io.github.contextr2dbc.spring;
 import java.util.Objects;
 
 import io.github.contextr2dbc.Database;
+import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import org.springframework.transaction.IllegalTransactionStateException;
 import org.springframework.transaction.ReactiveTransaction;
@@ -50,7 +51,7 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
         TransactionDefinition wanted = definition != null ? definition : new DefaultTransactionDefinition();
         return Mono.deferContextual(context -> {
             if (TransactionPropagation.Handled.consume(context)) {
-                return Mono.just(new Participation(wanted, false));
+                return Mono.just(new Participation(wanted, false, null));
             }
             boolean inUnitOfWork = TransactionPropagation.isInUnitOfWork(context);
             int propagation = wanted.getPropagationBehavior();
@@ -58,14 +59,17 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
                     || propagation == TransactionDefinition.PROPAGATION_SUPPORTS
                     || propagation == TransactionDefinition.PROPAGATION_MANDATORY);
             if (joins) {
-                return TransactionPropagation.requireSettings(this.database, wanted)
-                        .thenReturn(new Participation(wanted, true));
+                // the view keeps the asked settings for the session's transaction until commit or rollback
+                return TransactionPropagation.hasSettings(wanted)
+                        ? TransactionPropagation.withSettings(this.database, wanted)
+                                .map(view -> new Participation(wanted, true, view))
+                        : Mono.just(new Participation(wanted, true, null));
             }
             boolean runsAsItIs = !inUnitOfWork && (propagation == TransactionDefinition.PROPAGATION_SUPPORTS
                     || propagation == TransactionDefinition.PROPAGATION_NOT_SUPPORTED
                     || propagation == TransactionDefinition.PROPAGATION_NEVER);
             if (runsAsItIs) {
-                return Mono.just(new Participation(wanted, false));
+                return Mono.just(new Participation(wanted, false, null));
             }
             return Mono.error(new IllegalTransactionStateException(TransactionPropagation.describe(wanted)
                     + " (propagation " + propagationName(propagation) + ", " + (inUnitOfWork ? "in" : "outside")
@@ -81,9 +85,10 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
         Participation participation = participation(transaction);
         return Mono.defer(() -> {
             participation.completed = true;
-            return participation.joined && participation.rollbackOnly
+            Mono<Void> mark = participation.joined && participation.rollbackOnly
                     ? TransactionPropagation.markRollbackOnly(this.database, participation.definition, null)
                     : Mono.empty();
+            return mark.then(participation.closeView());
         });
     }
 
@@ -92,9 +97,10 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
         Participation participation = participation(transaction);
         return Mono.defer(() -> {
             participation.completed = true;
-            return participation.joined
+            Mono<Void> mark = participation.joined
                     ? TransactionPropagation.markRollbackOnly(this.database, participation.definition, null)
                     : Mono.empty();
+            return mark.then(participation.closeView());
         });
     }
 
@@ -131,13 +137,22 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
 
         private final boolean joined;
 
+        /** The session view holding the asked isolation / read-only for the session's transaction, if any. */
+        @Nullable
+        private final Connection view;
+
         private volatile boolean rollbackOnly;
 
         private volatile boolean completed;
 
-        Participation(TransactionDefinition definition, boolean joined) {
+        Participation(TransactionDefinition definition, boolean joined, @Nullable Connection view) {
             this.definition = definition;
             this.joined = joined;
+            this.view = view;
+        }
+
+        Mono<Void> closeView() {
+            return this.view == null ? Mono.empty() : Mono.from(this.view.close());
         }
 
         @Override

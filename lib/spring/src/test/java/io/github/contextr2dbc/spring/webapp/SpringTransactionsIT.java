@@ -181,6 +181,15 @@ class SpringTransactionsIT extends AbstractWebIT {
                 .expectComplete().verify(TestSql.TIMEOUT);
         assertThat(items(joined)).isEqualTo(1);
 
+        DefaultTransactionDefinition serializable = new DefaultTransactionDefinition();
+        serializable.setIsolationLevel(TransactionDefinition.ISOLATION_SERIALIZABLE);
+        TransactionalOperator joinsSerializable = TransactionalOperator.create(this.transactionManager, serializable);
+        StepVerifier.create(UnitOfWork.inNewUnitOfWork(joinsSerializable.transactional(
+                        this.items.insertPlain(unique("tx-spring-serializable"))
+                                .then(UnitOfWork.dbSession(main()))
+                                .flatMap(s -> s.sql("SHOW transaction_isolation").one(row -> row.get(0, String.class))))))
+                .expectNext("serializable").expectComplete().verify(TestSql.TIMEOUT);
+
         DefaultTransactionDefinition requiresNew = new DefaultTransactionDefinition(
                 TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         TransactionalOperator newOne = TransactionalOperator.create(this.transactionManager, requiresNew);
