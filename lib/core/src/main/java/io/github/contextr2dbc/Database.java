@@ -514,21 +514,37 @@ public final class Database {
          * @throws IllegalArgumentException if the URL cannot be parsed or names no host
          */
         public Builder url(String url) {
+            if (url == null) {
+                throw new IllegalArgumentException("url(...) needs an R2DBC URL, e.g. "
+                        + "r2dbc:postgresql://app@localhost:5432/shop");
+            }
             ConnectionFactoryOptions options;
             try {
-                options = ConnectionFactoryOptions.parse(Objects.requireNonNull(url, "url"));
+                options = ConnectionFactoryOptions.parse(url);
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("Not an R2DBC URL: expected r2dbc:DRIVER://[user[:password]@]host"
-                        + "[:port]/database, e.g. r2dbc:postgresql://app@localhost:5432/shop", e);
+                // the SPI's message repeats the URL as given, password included: neither it nor the
+                // exception is passed on
+                throw new IllegalArgumentException("Not an R2DBC URL: " + RedactedUrl.of(url) + "; expected "
+                        + "r2dbc:DRIVER://[user[:password]@]host[:port]/database, e.g. "
+                        + "r2dbc:postgresql://app@localhost:5432/shop");
             }
             Object host = options.getValue(ConnectionFactoryOptions.HOST);
-            if (host == null) {
-                throw new IllegalArgumentException("The R2DBC URL names no host; add one, e.g. "
-                        + "r2dbc:postgresql://app@localhost:5432/shop");
+            if (host == null || host.toString().isBlank()) {
+                throw new IllegalArgumentException("The R2DBC URL " + RedactedUrl.of(url) + " names no host; add "
+                        + "one, e.g. r2dbc:postgresql://app@localhost:5432/shop");
             }
             Object port = options.getValue(ConnectionFactoryOptions.PORT);
             this.host = port == null ? host.toString() : host + ":" + port;
-            this.connectionFactoryCreator = target -> ConnectionFactories.get(withHost(options, target));
+            this.connectionFactoryCreator = target -> {
+                try {
+                    return ConnectionFactories.get(withHost(options, target));
+                } catch (RuntimeException e) {
+                    // a driver's message may quote the options it refused (some print their values)
+                    throw new IllegalArgumentException("No R2DBC driver accepts " + RedactedUrl.of(url) + " ("
+                            + e.getClass().getSimpleName() + "); check the driver name after r2dbc: (is its jar on "
+                            + "the class path?) and the URL's options, e.g. r2dbc:postgresql://app@localhost:5432/shop");
+                }
+            };
             this.hostSwitchable = true;
             return this;
         }

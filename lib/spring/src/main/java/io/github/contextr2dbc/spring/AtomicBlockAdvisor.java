@@ -21,7 +21,6 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.springframework.aop.Pointcut;
 import org.springframework.aop.PointcutAdvisor;
-import org.springframework.aop.ProxyMethodInvocation;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.StaticMethodMatcherPointcut;
 import org.springframework.beans.factory.SmartInitializingSingleton;
@@ -30,7 +29,6 @@ import org.springframework.core.MethodIntrospector;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.util.ClassUtils;
-import reactor.core.Exceptions;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -256,22 +254,8 @@ public final class AtomicBlockAdvisor implements PointcutAdvisor, SmartInitializ
         return atomic;
     }
 
-    /** Runs the method (the rest of the interceptor chain) for one subscription. */
     private static Publisher<?> call(MethodInvocation invocation, Block block) {
-        // each subscription proceeds on its own copy: a MethodInvocation proceeds only once
-        MethodInvocation copy = invocation instanceof ProxyMethodInvocation proxied ? proxied.invocableClone() : invocation;
-        Object result;
-        try {
-            result = copy.proceed();
-        } catch (Throwable error) {
-            Exceptions.throwIfJvmFatal(error);
-            return Mono.error(error);
-        }
-        if (result == null) {
-            return Mono.error(new IllegalStateException(block.method() + " returned null instead of a "
-                    + (block.flux() ? "Flux" : "Mono") + ": return Mono.empty() or Flux.empty() for no value"));
-        }
-        return (Publisher<?>) result;
+        return ReactiveInvocation.proceed(invocation, block.method(), block.flux());
     }
 
     /** An annotated method: where it is, its annotation (on it or its class), what it returns, what is wrong with it. */

@@ -246,8 +246,8 @@ public class ContextR2dbcProperties {
     public static class StartupProbe {
 
         /**
-         * Whether to run SELECT 1 on every database at startup (without holding the startup up) and close the
-         * application if one does not answer.
+         * Whether to run SELECT 1 on every database at startup, before the web server starts, and fail the
+         * startup (non-zero exit, "APPLICATION FAILED TO START") if one does not answer within the timeout.
          */
         private boolean enabled;
 

@@ -12,6 +12,7 @@ import io.github.contextr2dbc.spring.boot.ContextR2dbcProperties.DatabasePropert
 import io.r2dbc.spi.ConnectionFactory;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.config.ConstructorArgumentValues;
+import org.springframework.beans.factory.config.RuntimeBeanReference;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -19,12 +20,14 @@ import org.springframework.context.EnvironmentAware;
 import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
 import org.springframework.core.env.Environment;
 import org.springframework.core.type.AnnotationMetadata;
+import org.springframework.util.ClassUtils;
 
 /**
  * Registers the beans of the databases declared under {@code context-r2dbc.databases}: one
  * {@link Databases} bean ({@value #DATABASES_BEAN}) that builds every {@link Database} handle in
  * declaration order, and per database a {@code <name>Database} and a {@code <name>ConnectionFactory}
- * bean (the session-aware one), {@code @Primary} for the default database. Nothing is registered when
+ * bean (the session-aware one), and with spring-tx on the class path a {@code <name>TransactionManager}
+ * ({@code UnitOfWorkTransactionManager}), {@code @Primary} for the default database. Nothing is registered when
  * no database is declared.
  */
 final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, EnvironmentAware {
@@ -34,6 +37,10 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
     static final String LIFECYCLE_BEAN = "contextR2dbcDatabasesLifecycle";
 
     private static final String PREFIX = "context-r2dbc.databases.";
+
+    /** Whether Spring's transaction support (spring-tx) is on the class path. */
+    private static final boolean SPRING_TRANSACTIONS = ClassUtils.isPresent(
+            "org.springframework.transaction.ReactiveTransactionManager", DatabasesFromProperties.class.getClassLoader());
 
     @Nullable
     private Environment environment;
@@ -78,11 +85,23 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
             connectionFactory.setFactoryMethodName("connectionFactory");
             connectionFactory.setPrimary(primary);
             registry.registerBeanDefinition(name + "ConnectionFactory", connectionFactory);
+
+            if (SPRING_TRANSACTIONS) {
+                // in place of Spring Boot's R2dbcTransactionManager, which would commit the request's session early
+                // by name: this class must load without spring-tx
+                RootBeanDefinition transactionManager = new RootBeanDefinition();
+                transactionManager.setBeanClassName("io.github.contextr2dbc.spring.UnitOfWorkTransactionManager");
+                ConstructorArgumentValues managerArguments = new ConstructorArgumentValues();
+                managerArguments.addIndexedArgumentValue(0, new RuntimeBeanReference(name + "Database"));
+                transactionManager.setConstructorArgumentValues(managerArguments);
+                transactionManager.setPrimary(primary);
+                registry.registerBeanDefinition(name + "TransactionManager", transactionManager);
+            }
         }
 
         RootBeanDefinition lifecycle = new RootBeanDefinition(DatabasesLifecycle.class);
         ConstructorArgumentValues lifecycleArguments = new ConstructorArgumentValues();
-        lifecycleArguments.addIndexedArgumentValue(0, new org.springframework.beans.factory.config.RuntimeBeanReference(DATABASES_BEAN));
+        lifecycleArguments.addIndexedArgumentValue(0, new RuntimeBeanReference(DATABASES_BEAN));
         lifecycleArguments.addIndexedArgumentValue(1, properties.getStartupProbe());
         lifecycle.setConstructorArgumentValues(lifecycleArguments);
         registry.registerBeanDefinition(LIFECYCLE_BEAN, lifecycle);

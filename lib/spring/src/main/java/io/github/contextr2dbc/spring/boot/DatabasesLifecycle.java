@@ -1,6 +1,7 @@
 package io.github.contextr2dbc.spring.boot;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.contextr2dbc.Database;
@@ -8,12 +9,7 @@ import io.github.contextr2dbc.spring.Databases;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
-import org.jspecify.annotations.Nullable;
-import org.springframework.context.ApplicationContext;
-import org.springframework.context.ApplicationContextAware;
-import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.SmartLifecycle;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -22,13 +18,18 @@ import reactor.core.scheduler.Schedulers;
  * Starts and stops the configured databases with the application.
  *
  * <p>Start: when the startup probe is enabled, runs {@code SELECT 1} on every database (outside any unit
- * of work) without holding up the startup; if one does not answer, it logs a message naming the database
- * and closes the application. Stop: closes
+ * of work) and waits for the answers on the starting thread, before the web server starts (this phase is
+ * below the web server's): if one does not answer within the probe's timeout, {@link #start()} throws
+ * {@link StartupProbeException}, the context refresh fails, Spring Boot reports "APPLICATION FAILED TO
+ * START" (see {@link StartupProbeFailureAnalyzer}) and {@code SpringApplication.run} throws, so the process
+ * exits with a non-zero status without ever having served a request. This wait on the application's
+ * startup thread is the one documented wait in the toolkit (as Flyway's migration at startup); it is
+ * refused on a non-blocking thread. Stop: closes
  * every database (its pool is disposed once the connections in use are back), after the web server has
  * stopped: the phase is below the web server's, so it stops later. If the context is destroyed without
  * being stopped (a failed startup), {@link #destroy()} closes them.
  */
-final class DatabasesLifecycle implements SmartLifecycle, DisposableBean, ApplicationContextAware {
+final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
 
     /** Below the web server's graceful-shutdown and start/stop phases: started before it, stopped after it. */
     static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
@@ -45,76 +46,60 @@ final class DatabasesLifecycle implements SmartLifecycle, DisposableBean, Applic
 
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    @Nullable
-    private volatile ApplicationContext applicationContext;
-
-    @Nullable
-    private volatile Disposable probing;
-
     DatabasesLifecycle(Databases databases, ContextR2dbcProperties.StartupProbe probe) {
         this.databases = databases;
         this.probe = probe;
     }
 
     @Override
-    public void setApplicationContext(ApplicationContext applicationContext) {
-        this.applicationContext = applicationContext;
-    }
-
-    @Override
     public void start() {
-        this.running.set(true);
         if (this.probe.isEnabled()) {
-            this.probing = probeAll().subscribe(
-                    ignored -> { },
-                    this::probeFailed,
-                    () -> log.info("Startup probe: every database answered ({})",
-                            this.databases.all().stream().map(Database::name).toList()));
+            probeAndWait();
         }
+        this.running.set(true);
     }
 
     /**
-     * {@code SELECT 1} on every database, one after the other, each within the probe's timeout. Nothing
-     * waits for it: the startup goes on, and a failure {@linkplain #probeFailed closes the application}.
+     * {@code SELECT 1} on every database, one after the other, each within the probe's timeout; waits for the
+     * result on this (the application's starting) thread.
+     *
+     * @throws StartupProbeException naming the database that did not answer, and why
      */
-    private Mono<Void> probeAll() {
+    private void probeAndWait() {
+        if (Schedulers.isInNonBlockingThread()) {
+            throw new IllegalStateException("The startup probe waits for the databases and cannot run on the "
+                    + "non-blocking thread " + Thread.currentThread().getName() + "; start the application context "
+                    + "from an ordinary thread, or set context-r2dbc.startup-probe.enabled=false");
+        }
         Duration timeout = this.probe.getTimeout();
-        return Flux.fromIterable(this.databases.all())
-                .concatMap(database -> probe(database).timeout(timeout, Mono.error(() -> new IllegalStateException(
-                        "Startup probe: database '" + database.name() + "' at " + database.host() + " did not answer "
-                                + "SELECT 1 within " + timeout + " (context-r2dbc.startup-probe.timeout); check "
-                                + "context-r2dbc.databases." + database.name() + ".url and that the server is up"))))
+        List<Database> all = this.databases.all();
+        Mono<Void> probes = Flux.fromIterable(all)
+                .concatMap(database -> probe(database).timeout(timeout, Mono.error(() -> new StartupProbeException(
+                        database, "did not answer SELECT 1 within " + timeout + " (context-r2dbc.startup-probe.timeout)",
+                        null))))
                 .then();
-    }
-
-    /**
-     * Fails fast without blocking a thread that must not block: logs the failure and closes the application
-     * context on a thread that may wait (closing waits for a startup still under way, then stops the web
-     * server and the pools), so the application ends instead of serving requests it cannot answer.
-     */
-    private void probeFailed(Throwable error) {
-        log.error("{} Closing the application.", error.getMessage(), error);
-        ApplicationContext context = this.applicationContext;
-        if (context instanceof ConfigurableApplicationContext configurable) {
-            Schedulers.boundedElastic().schedule(configurable::close);
+        // every probe has its own timeout; the bound here only guards against a probe that ignores it
+        Duration bound = timeout.multipliedBy(all.size()).plus(timeout);
+        try {
+            probes.block(bound);
+        } catch (StartupProbeException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StartupProbeException(null, "did not finish within " + bound, e);
         }
+        log.info("Startup probe: every database answered ({})", all.stream().map(Database::name).toList());
     }
 
     private static Mono<Void> probe(Database database) {
         return database.inSession(session -> session.sql("SELECT 1").execute())
                 .then()
-                .onErrorMap(error -> new IllegalStateException("Startup probe: SELECT 1 on database '" + database.name()
-                                + "' at " + database.host() + " failed: " + error + ". Check context-r2dbc.databases."
-                                + database.name() + ".url and that the server is up", error));
+                .onErrorMap(error -> !(error instanceof StartupProbeException),
+                        error -> new StartupProbeException(database, "failed SELECT 1: " + error, error));
     }
 
     @Override
     public void stop(Runnable callback) {
         this.running.set(false);
-        Disposable probing = this.probing;
-        if (probing != null) {
-            probing.dispose();
-        }
         closeAll().timeout(CLOSE_TIMEOUT).subscribe(null, error -> {
             log.warn("Closing the databases failed", error);
             callback.run();

@@ -1,5 +1,9 @@
 package io.github.contextr2dbc.spring.boot;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ConnectException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.contextr2dbc.Database;
@@ -11,6 +15,7 @@ import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.ConnectionFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.data.r2dbc.autoconfigure.DataR2dbcAutoConfiguration;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
@@ -79,40 +84,77 @@ class AutoConfigurationIT {
     }
 
     @Test
-    void theStartupProbeClosesTheApplicationWhenADatabaseDoesNotAnswer() {
+    void theStartupProbeFailsTheStartupWhenADatabaseDoesNotAnswer() {
+        AtomicReference<Databases> built = new AtomicReference<>();
         this.runner.withPropertyValues(
                         "context-r2dbc.databases.main.url=" + PAIR.primaryUrl(first),
                         "context-r2dbc.databases.gone.url=r2dbc:postgresql://postgres@127.0.0.1:1/nothing",
                         "context-r2dbc.databases.main.default=true",
                         "context-r2dbc.startup-probe.enabled=true",
                         "context-r2dbc.startup-probe.timeout=5s")
+                .withInitializer(context -> context.getBeanFactory().addBeanPostProcessor(
+                        new BeanPostProcessor() {
+                            @Override
+                            public Object postProcessAfterInitialization(Object bean, String name) {
+                                if (bean instanceof Databases databases) {
+                                    built.set(databases);
+                                }
+                                return bean;
+                            }
+                        }))
                 .run(context -> {
-                    Databases databases = context.getBean(Databases.class);
-                    // the probe runs without holding up the startup, then closes the application (on this
-                    // test thread, waiting for it is fine)
-                    long deadline = System.nanoTime() + TestSql.TIMEOUT.toNanos();
-                    while (context.getSourceApplicationContext().isActive() && System.nanoTime() < deadline) {
-                        Thread.sleep(20);
-                    }
-                    assertThat(context.getSourceApplicationContext().isActive()).as("closed by the probe").isFalse();
-                    assertThat(databases.all()).allMatch(Database::isClosed);
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure())
+                            .rootCause().isInstanceOf(ConnectException.class);
+                    assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                            "Startup probe: database 'gone' at 127.0.0.1:1 failed SELECT 1");
+                    StartupProbeException probe = findProbeException(context.getStartupFailure());
+                    assertThat(probe.database()).isSameAs(built.get().get("gone"));
+                    assertThat(new StartupProbeFailureAnalyzer().analyze(context.getStartupFailure()).getAction())
+                            .contains("context-r2dbc.databases.gone.url");
                 });
+        // the failed startup closed every pool
+        assertThat(built.get().all()).allMatch(Database::isClosed);
+    }
+
+    private static StartupProbeException findProbeException(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof StartupProbeException probe) {
+                return probe;
+            }
+        }
+        throw new AssertionError("no StartupProbeException in " + failure);
     }
 
     @Test
-    void theStartupProbeLetsAHealthyApplicationRun() throws InterruptedException {
+    void theStartupProbeRunsBeforeTheContextIsReady() {
         this.runner.withPropertyValues(
                         "context-r2dbc.databases.main.url=" + PAIR.primaryUrl(first),
                         "context-r2dbc.startup-probe.enabled=true")
                 .run(context -> {
+                    assertThat(context).hasNotFailed();
                     Database main = context.getBean(Databases.class).all().get(0);
-                    long deadline = System.nanoTime() + TestSql.TIMEOUT.toNanos();
-                    while (main.acquisitions() == 0 && System.nanoTime() < deadline) {
-                        Thread.sleep(20);
-                    }
+                    // the probe ran on the starting thread, so it is done when the context is ready
                     assertThat(main.acquisitions()).as("the probe ran").isEqualTo(1);
-                    assertThat(context.getSourceApplicationContext().isActive()).isTrue();
+                    assertThat(main.connectionsInUse()).isZero();
                 });
+    }
+
+    @Test
+    void aUrlWithAPasswordNeverShowsThePasswordInTheStartupFailure() {
+        for (String url : List.of("jdbc:postgresql://app:s3cretPW@127.0.0.1:5432/x",
+                "postgresql://app:s3cretPW@127.0.0.1:5432/x", "r2dbc:postgresql://app:s3cretPW@/x",
+                "r2dbc:nodriver://app:s3cretPW@127.0.0.1/x")) {
+            this.runner.withPropertyValues("context-r2dbc.databases.main.url=" + url)
+                    .run(context -> {
+                        assertThat(context).as(url).hasFailed();
+                        StringWriter printed = new StringWriter();
+                        context.getStartupFailure().printStackTrace(new PrintWriter(printed));
+                        assertThat(printed.toString()).as(url)
+                                .contains("context-r2dbc.databases.main")
+                                .doesNotContain("s3cret");
+                    });
+        }
     }
 
     @Test
