@@ -30,10 +30,11 @@ public class ContextR2dbcHealthAutoConfiguration {
     /** Named so that Spring Boot's R2DBC health auto-configuration backs off. */
     @Bean
     @ConditionalOnMissingBean(name = {"r2dbcHealthIndicator", "r2dbcHealthContributor"})
-    CompositeReactiveHealthContributor r2dbcHealthContributor(Databases databases) {
+    CompositeReactiveHealthContributor r2dbcHealthContributor(Databases databases, ContextR2dbcProperties properties) {
         Map<String, DatabaseHealthIndicator> indicators = new LinkedHashMap<>();
         for (Database database : databases.all()) {
-            indicators.put(database.name(), new DatabaseHealthIndicator(database, databases.primaryOf(database)));
+            indicators.put(database.name(), new DatabaseHealthIndicator(database, databases.primaryOf(database),
+                    properties.getHealth().getTimeout()));
         }
         return CompositeReactiveHealthContributor.fromMap(indicators);
     }

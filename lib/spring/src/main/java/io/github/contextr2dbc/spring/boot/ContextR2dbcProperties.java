@@ -44,6 +44,9 @@ public class ContextR2dbcProperties {
     /** The WebFlux filter that makes every request a unit of work. */
     private final Web web = new Web();
 
+    /** The Actuator health check of every database. */
+    private final Health health = new Health();
+
     public Map<String, DatabaseProperties> getDatabases() {
         return this.databases;
     }
@@ -54,6 +57,10 @@ public class ContextR2dbcProperties {
 
     public StartupProbe getStartupProbe() {
         return this.startupProbe;
+    }
+
+    public Health getHealth() {
+        return this.health;
     }
 
     public Web getWeb() {
@@ -239,6 +246,25 @@ public class ContextR2dbcProperties {
 
         public void setLockTimeout(@Nullable Duration lockTimeout) {
             this.lockTimeout = lockTimeout;
+        }
+    }
+
+    /** The Actuator health check. */
+    public static class Health {
+
+        /** How long one database's check may take before the database is reported down. */
+        private Duration timeout = Duration.ofSeconds(5);
+
+        public Duration getTimeout() {
+            return this.timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("context-r2dbc.health.timeout must be a positive duration, e.g. 5s "
+                        + "(got " + timeout + ")");
+            }
+            this.timeout = timeout;
         }
     }
 

@@ -22,11 +22,10 @@ import reactor.core.publisher.Mono;
  * database is reported up with {@code checked: false} and the pool's state ({@code poolAcquired},
  * {@code poolIdle}, {@code poolPending}, {@code poolMaxSize}), so a probe with a short timeout neither
  * waits behind the application's requests nor takes a connection from them. The check as a whole has its
- * own time limit (5 s); a database that does not answer in it is down.
+ * own time limit ({@code context-r2dbc.health.timeout}, 5 s by default); a database that does not answer in
+ * it is down.
  */
 final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
-
-    private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     private static final String REPLICA_SQL = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, "
             + "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
@@ -38,9 +37,12 @@ final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
     @Nullable
     private final Database primary;
 
-    DatabaseHealthIndicator(Database database, @Nullable Database primary) {
+    private final Duration timeout;
+
+    DatabaseHealthIndicator(Database database, @Nullable Database primary, Duration timeout) {
         this.database = database;
         this.primary = primary;
+        this.timeout = timeout;
     }
 
     /**
@@ -57,7 +59,7 @@ final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
             }
             Mono<Health> check = this.primary == null ? primaryHealth() : replicaHealth(this.primary);
             return check
-                    .timeout(TIMEOUT)
+                    .timeout(this.timeout)
                     .onErrorResume(error -> Mono.just(isAcquireTimeout(error) ? busy() : Health.down()
                             .withDetail("database", this.database.name())
                             .withDetail("host", this.database.host())
