@@ -4,7 +4,6 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -51,7 +50,7 @@ import reactor.core.publisher.Mono;
  */
 public final class AtomicBlockAdvisor implements PointcutAdvisor, SmartInitializingSingleton {
 
-    private final Supplier<Databases> databasesSupplier;
+    private final LazyDatabases databases;
 
     private final Pointcut pointcut = new BlockPointcut();
 
@@ -65,14 +64,12 @@ public final class AtomicBlockAdvisor implements PointcutAdvisor, SmartInitializ
     /** {@code using} names to check once the databases exist: where they appear, and the name. */
     private final Map<String, String> pendingUsing = new ConcurrentHashMap<>();
 
-    private volatile @Nullable Databases databases;
-
     /**
      * An advisor taking the databases from {@code databases} when first needed (at the end of the startup,
      * or at the first call), so that creating the advisor creates no database.
      */
     public AtomicBlockAdvisor(Supplier<Databases> databases) {
-        this.databasesSupplier = Objects.requireNonNull(databases, "databases");
+        this.databases = new LazyDatabases(databases);
     }
 
     @Override
@@ -183,7 +180,7 @@ public final class AtomicBlockAdvisor implements PointcutAdvisor, SmartInitializ
         if (name.isEmpty()) {
             return;
         }
-        Databases all = this.databases;
+        Databases all = this.databases.ifKnown();
         if (all != null) {
             checkUsing(all, where, name);
         } else {
@@ -200,12 +197,7 @@ public final class AtomicBlockAdvisor implements PointcutAdvisor, SmartInitializ
     }
 
     private Databases databases() {
-        Databases all = this.databases;
-        if (all == null) {
-            all = Objects.requireNonNull(this.databasesSupplier.get(), "the Databases supplier returned null");
-            this.databases = all;
-        }
-        return all;
+        return this.databases.get();
     }
 
     private static String describe(Method method) {

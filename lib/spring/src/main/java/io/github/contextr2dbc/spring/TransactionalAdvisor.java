@@ -1,7 +1,6 @@
 package io.github.contextr2dbc.spring;
 
 import java.lang.reflect.Method;
-import java.util.Objects;
 import java.util.function.Supplier;
 
 import io.github.contextr2dbc.Database;
@@ -48,7 +47,7 @@ public final class TransactionalAdvisor implements PointcutAdvisor, Ordered {
 
     private static final String QUALIFIER_SUFFIX = "TransactionManager";
 
-    private final Supplier<Databases> databasesSupplier;
+    private final LazyDatabases databases;
 
     private final TransactionAttributeSource attributes = new AnnotationTransactionAttributeSource();
 
@@ -56,11 +55,9 @@ public final class TransactionalAdvisor implements PointcutAdvisor, Ordered {
 
     private final MethodInterceptor interceptor = this::invoke;
 
-    private volatile @Nullable Databases databases;
-
     /** An advisor taking the databases from {@code databases} at the first call. */
     public TransactionalAdvisor(Supplier<Databases> databases) {
-        this.databasesSupplier = Objects.requireNonNull(databases, "databases");
+        this.databases = new LazyDatabases(databases);
     }
 
     @Override
@@ -125,12 +122,7 @@ public final class TransactionalAdvisor implements PointcutAdvisor, Ordered {
     }
 
     private Databases databases() {
-        Databases all = this.databases;
-        if (all == null) {
-            all = Objects.requireNonNull(this.databasesSupplier.get(), "the Databases supplier returned null");
-            this.databases = all;
-        }
-        return all;
+        return this.databases.get();
     }
 
     private static boolean isReactive(Class<?> type) {

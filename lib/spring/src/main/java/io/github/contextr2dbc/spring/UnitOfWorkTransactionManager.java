@@ -84,8 +84,8 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
     public Mono<Void> commit(ReactiveTransaction transaction) throws TransactionException {
         Participation participation = participation(transaction);
         return Mono.defer(() -> {
-            participation.completed = true;
-            Mono<Void> mark = participation.joined && participation.rollbackOnly
+            participation.complete();
+            Mono<Void> mark = participation.joined && participation.isRollbackOnly()
                     ? TransactionPropagation.markRollbackOnly(this.database, participation.definition, null)
                     : Mono.empty();
             return mark.then(participation.closeView());
@@ -96,7 +96,7 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
     public Mono<Void> rollback(ReactiveTransaction transaction) throws TransactionException {
         Participation participation = participation(transaction);
         return Mono.defer(() -> {
-            participation.completed = true;
+            participation.complete();
             Mono<Void> mark = participation.joined
                     ? TransactionPropagation.markRollbackOnly(this.database, participation.definition, null)
                     : Mono.empty();
@@ -131,7 +131,7 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
     }
 
     /** A transaction that takes part in the unit of work (joined) or in nothing; never a new one. */
-    private static final class Participation implements ReactiveTransaction {
+    private static final class Participation extends TransactionStatus {
 
         private final TransactionDefinition definition;
 
@@ -141,23 +141,11 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
         @Nullable
         private final Connection view;
 
-        private volatile boolean rollbackOnly;
-
-        private volatile boolean completed;
-
         Participation(TransactionDefinition definition, boolean joined, @Nullable Connection view) {
+            super(false);
             this.definition = definition;
             this.joined = joined;
             this.view = view;
-        }
-
-        Mono<Void> closeView() {
-            return this.view == null ? Mono.empty() : Mono.from(this.view.close());
-        }
-
-        @Override
-        public boolean isNewTransaction() {
-            return false;
         }
 
         @Override
@@ -165,19 +153,8 @@ public final class UnitOfWorkTransactionManager implements ReactiveTransactionMa
             return this.joined;
         }
 
-        @Override
-        public void setRollbackOnly() {
-            this.rollbackOnly = true;
-        }
-
-        @Override
-        public boolean isRollbackOnly() {
-            return this.rollbackOnly;
-        }
-
-        @Override
-        public boolean isCompleted() {
-            return this.completed;
+        Mono<Void> closeView() {
+            return this.view == null ? Mono.empty() : Mono.from(this.view.close());
         }
 
         @Override

@@ -4,7 +4,6 @@ import java.util.Objects;
 import java.util.function.Predicate;
 
 import io.github.contextr2dbc.Database;
-import org.springframework.transaction.ReactiveTransaction;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.interceptor.TransactionAttribute;
 import org.springframework.transaction.reactive.TransactionCallback;
@@ -93,7 +92,8 @@ public final class UnitOfWorkTransactionalOperator implements TransactionalOpera
     @Override
     public <T> Flux<T> execute(TransactionCallback<T> action) {
         return Flux.defer(() -> {
-            Status status = new Status(this.definition.getPropagationBehavior());
+            TransactionStatus status = new TransactionStatus(
+                    this.definition.getPropagationBehavior() == TransactionDefinition.PROPAGATION_REQUIRES_NEW);
             Flux<T> work = Flux.defer(() -> Flux.from(action.doInTransaction(status)))
                     .concatWith(Mono.defer(() -> status.isRollbackOnly()
                             ? Mono.error(new RollbackRequested()) : Mono.empty()));
@@ -116,44 +116,6 @@ public final class UnitOfWorkTransactionalOperator implements TransactionalOpera
 
         RollbackRequested() {
             super("rollback requested with setRollbackOnly()", null, false, false);
-        }
-    }
-
-    /** The status handed to a {@link TransactionCallback}. */
-    private static final class Status implements ReactiveTransaction {
-
-        private final boolean newTransaction;
-
-        private volatile boolean rollbackOnly;
-
-        private volatile boolean completed;
-
-        Status(int propagation) {
-            this.newTransaction = propagation == TransactionDefinition.PROPAGATION_REQUIRES_NEW;
-        }
-
-        @Override
-        public boolean isNewTransaction() {
-            return this.newTransaction;
-        }
-
-        @Override
-        public void setRollbackOnly() {
-            this.rollbackOnly = true;
-        }
-
-        @Override
-        public boolean isRollbackOnly() {
-            return this.rollbackOnly;
-        }
-
-        @Override
-        public boolean isCompleted() {
-            return this.completed;
-        }
-
-        void complete() {
-            this.completed = true;
         }
     }
 }
