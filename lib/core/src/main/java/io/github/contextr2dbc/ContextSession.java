@@ -831,13 +831,14 @@ final class ContextSession implements DbSession {
     private Mono<Boolean> rollbackNow() {
         return Mono.defer(() -> {
             this.hooks.clear();
+            // a block that ran no statement can be marked too: its mark ends with it, transaction or not
+            this.abortCause = null;
+            this.rollbackOnly = false;
             Database.Lease current = this.lease;
             if (current == null || !this.transactionOpen) {
                 return Mono.just(false);
             }
             this.transactionOpen = false;
-            this.abortCause = null;
-            this.rollbackOnly = false;
             return afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true);
         });
     }

@@ -1,0 +1,124 @@
+package io.github.contextr2dbc;
+
+import static io.github.contextr2dbc.Atomic.atomic;
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import reactor.core.publisher.Mono;
+
+/**
+ * Defects found by the randomized model test ({@code model.SessionMachineModelIT}), each reduced to a
+ * program small enough to read, against the real primary: where a rollback-only mark belongs, what a
+ * partial commit still owes to the database that committed, and what {@code DbSession.close()} may do
+ * inside a block.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ModelFindingsIT {
+
+    private final TestDatabase pg = new TestDatabase("findings");
+
+    private final TestDatabase otherPg = new TestDatabase("findings_other");
+
+    // built in this order: "main" commits before "other"
+    private final Database db = this.pg.handle("main");
+
+    private final Database other = this.otherPg.handle("other");
+
+    private final List<String> events = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void freshTables() {
+        for (TestDatabase database : List.of(this.pg, this.otherPg)) {
+            database.execute("DROP TABLE IF EXISTS item, late CASCADE",
+                    "CREATE TABLE item (id int PRIMARY KEY)",
+                    // a row in "late" is refused when its transaction commits, by a deferred constraint trigger
+                    "CREATE TABLE late (id int)",
+                    "CREATE OR REPLACE FUNCTION late_refused() RETURNS trigger LANGUAGE plpgsql AS "
+                            + "$$ BEGIN RAISE EXCEPTION 'a late row is refused at commit'; END $$",
+                    "CREATE CONSTRAINT TRIGGER late_check AFTER INSERT ON late DEFERRABLE INITIALLY DEFERRED "
+                            + "FOR EACH ROW EXECUTE FUNCTION late_refused()");
+        }
+        this.events.clear();
+    }
+
+    @AfterEach
+    void nothingLeaks() throws InterruptedException {
+        for (Database database : List.of(this.db, this.other)) {
+            TestDatabase.awaitNoConnectionsInUse(database);
+            assertThat(database.connectionsInUse()).isZero();
+        }
+        assertThat(this.pg.idleInTransaction()).isZero();
+        assertThat(this.otherPg.idleInTransaction()).isZero();
+    }
+
+    @AfterAll
+    void closeDatabases() {
+        this.db.close().then(this.other.close()).block(TestDatabase.TIMEOUT);
+    }
+
+    private Mono<Void> insert(int id) {
+        return insert(this.db, id);
+    }
+
+    private static Mono<Void> insert(Database database, int id) {
+        return dbSession(database).flatMap(s -> s.sql("INSERT INTO item VALUES ($1)").bind(0, id).execute());
+    }
+
+    private Mono<Void> sql(String sql) {
+        return dbSession(this.db).flatMap(s -> s.sql(sql).execute());
+    }
+
+    private <T> Mono<T> block(Mono<T> body) {
+        return body.transform(atomic(this.db)::wrap);
+    }
+
+    private Mono<Void> setRollbackOnly() {
+        return Atomic.setRollbackOnly(this.db);
+    }
+
+    private Mono<Void> record(String event) {
+        return Mono.fromRunnable(() -> this.events.add(event));
+    }
+
+    private List<String> rows() {
+        return this.pg.queryStrings("SELECT * FROM item ORDER BY 1");
+    }
+
+    private void run(Mono<?> work) {
+        inNewUnitOfWork(work.then()).block(TestDatabase.TIMEOUT);
+    }
+
+    private static <T> Mono<T> swallowTimeout(Mono<T> work, long millis) {
+        return work.timeout(Duration.ofMillis(millis)).onErrorResume(TimeoutException.class, timeout -> Mono.empty());
+    }
+
+    // ---- a rollback-only mark ends with the block it was set in ----
+
+    @Test
+    void aMarkOnAnOutermostBlockThatRanNoStatementEndsWithTheBlock() {
+        run(block(setRollbackOnly()).then(insert(1)));
+        assertThat(rows()).as("the statement after the marked block runs in a transaction of its own").containsExactly("1");
+
+        // the same block left by a cancel
+        run(swallowTimeout(block(setRollbackOnly().then(Mono.never())), 100).then(insert(2)));
+        assertThat(rows()).containsExactly("1", "2");
+
+        // the next block commits, and its before-commit hook runs
+        run(block(setRollbackOnly())
+                .then(block(insert(3).then(Atomic.beforeCommit(this.db, record("before 3")))
+                        .then(Atomic.onCommit(this.db, record("after 3"))))));
+        assertThat(rows()).containsExactly("1", "2", "3");
+        assertThat(this.events).containsExactly("before 3", "after 3");
+    }
+}
