@@ -242,7 +242,10 @@ public final class Atomic {
 
     /**
      * Marks the innermost atomic block on {@code db} rollback-only: when it completes, it rolls back (to its
-     * savepoint, or the whole transaction if it has none) without an error. Does not throw.
+     * savepoint, or the whole transaction if it is the outermost) without an error; a nested block without a
+     * savepoint passes the mark on to the block enclosing it (Django's {@code set_rollback(True)}). The mark
+     * belongs to the block around the caller (found in the Context) and ends only with it: a block nested in
+     * it that completes, fails or is cancelled, before or after the mark, never clears it. Does not throw.
      *
      * @return a cold {@link Mono}: complete once marked; error: {@link IllegalStateException} outside any
      * atomic block on {@code db}, {@link NoUnitOfWorkException} without a unit of work
@@ -250,17 +253,20 @@ public final class Atomic {
     public static Mono<Void> setRollbackOnly(Database db) {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "setRollbackOnly(" + db.name() + ")");
-            if (frameIn(context, db, session) == null) {
+            AtomicFrame frame = frameIn(context, db, session);
+            if (frame == null) {
                 return Mono.error(new IllegalStateException("setRollbackOnly(" + db.name() + ") works inside an "
                         + "atomic block only; outside one, roll back with DbSession.rollback()"));
             }
-            session.markRollbackOnly();
+            frame.rollbackOnly = true;
             return Mono.empty();
         });
     }
 
     /**
-     * Whether the innermost atomic block on {@code db} will roll back (marked, or a statement in it failed).
+     * Whether the work of the innermost atomic block on {@code db} will be rolled back: it or a block
+     * enclosing it is marked {@linkplain #setRollbackOnly(Database) rollback-only}, or a statement failed and
+     * the transaction is aborted.
      *
      * @return a cold {@link Mono} of the answer; {@code false} outside a block; error:
      * {@link NoUnitOfWorkException} without a unit of work
@@ -268,7 +274,8 @@ public final class Atomic {
     public static Mono<Boolean> isRollbackOnly(Database db) {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "isRollbackOnly(" + db.name() + ")");
-            return Mono.just(frameIn(context, db, session) != null && session.isRollbackOnly());
+            AtomicFrame frame = frameIn(context, db, session);
+            return Mono.just(frame != null && session.isRollbackOnly(frame));
         });
     }
 

@@ -73,9 +73,6 @@ final class ContextSession implements DbSession {
     @Nullable
     private volatile Throwable abortCause;
 
-    /** Set by {@link Atomic#setRollbackOnly(Database)} or a failed block without a savepoint; cleared like abortCause. */
-    private volatile boolean rollbackOnly;
-
     /** The innermost running atomic block, or null. */
     @Nullable
     private volatile AtomicFrame activeFrame;
@@ -184,7 +181,7 @@ final class ContextSession implements DbSession {
             }
             Database.Lease current = this.lease;
             if (commit && current != null && this.transactionOpen && this.beginAnswered && this.abortCause == null
-                    && !this.rollbackOnly && this.activeFrame == null) {
+                    && this.activeFrame == null) {
                 return commitAndRelease(current);
             }
             return always(commit ? commitNow() : rollbackNow(), this::releaseNow);
@@ -336,12 +333,25 @@ final class ContextSession implements DbSession {
         return this.transactionOpen ? this.hooks : null;
     }
 
-    void markRollbackOnly() {
-        this.rollbackOnly = true;
+    /**
+     * Whether the work of {@code frame} will be rolled back: the transaction is aborted, or {@code frame} or
+     * a block enclosing it is {@linkplain AtomicFrame#rollbackOnly marked}.
+     */
+    boolean isRollbackOnly(AtomicFrame frame) {
+        if (this.abortCause != null) {
+            return true;
+        }
+        for (AtomicFrame marked = frame; marked != null; marked = marked.parent) {
+            if (marked.rollbackOnly) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    boolean isRollbackOnly() {
-        return this.rollbackOnly || this.abortCause != null;
+    /** Whether {@code frame} must roll back when it completes: marked itself, or the transaction is aborted. */
+    private boolean mustRollBack(AtomicFrame frame) {
+        return frame.rollbackOnly || this.abortCause != null;
     }
 
     /**
@@ -470,7 +480,7 @@ final class ContextSession implements DbSession {
         if (failed) {
             return this.queue.runMono(() -> popFailed(frame));
         }
-        if (!frame.isOutermost() || isRollbackOnly()) {
+        if (!frame.isOutermost() || mustRollBack(frame)) {
             return this.queue.runMono(() -> popCompleted(frame));
         }
         Mono<Void> commit;
@@ -501,7 +511,7 @@ final class ContextSession implements DbSession {
                         + "rolled back. Let nested blocks finish (or fail) before the enclosing block completes.")));
             }
             pop(frame);
-            boolean rollback = isRollbackOnly();
+            boolean rollback = mustRollBack(frame);
             if (frame.isOutermost()) {
                 if (rollback) {
                     frame.hooks.clear();
@@ -543,13 +553,13 @@ final class ContextSession implements DbSession {
 
     private Mono<Void> rollbackBlock(AtomicFrame frame) {
         if (frame.savepoint == null) {
-            // no savepoint of its own: the enclosing transaction must roll back (Django's needs_rollback)
-            this.rollbackOnly = true;
+            // no savepoint of its own: the enclosing block must roll back (Django's needs_rollback)
+            frame.parent.rollbackOnly = true;
             frame.parent.hooks.adopt(frame.hooks);
             return Mono.empty();
         }
         frame.hooks.clear();
-        this.rollbackOnly = false;
+        // the block's own mark ends with it; a mark on an enclosing block stays there (its frame holds it)
         if (!frame.savepointCreated) {
             return Mono.empty();
         }
@@ -812,10 +822,11 @@ final class ContextSession implements DbSession {
     private Mono<Boolean> commitOpen(Database.Lease current) {
         return Mono.defer(() -> {
             Throwable aborted = this.abortCause;
-            if (aborted != null || this.rollbackOnly) {
+            AtomicFrame running = this.activeFrame;
+            if (aborted != null || (running != null && isRollbackOnly(running))) {
                 Throwable cause = aborted != null ? aborted
-                        : new IllegalStateException("the transaction was marked rollback-only by a failed atomic block "
-                                + "without a savepoint");
+                        : new IllegalStateException("the running atomic block was marked rollback-only "
+                                + "(Atomic.setRollbackOnly, or a failed atomic block without a savepoint in it)");
                 return rollbackNow().then(Mono.<Boolean>error(TransactionAbortedException.commitRefused(this.database.name(), cause)));
             }
             this.transactionOpen = false;
@@ -831,9 +842,7 @@ final class ContextSession implements DbSession {
     private Mono<Boolean> rollbackNow() {
         return Mono.defer(() -> {
             this.hooks.clear();
-            // a block that ran no statement can be marked too: its mark ends with it, transaction or not
-            this.abortCause = null;
-            this.rollbackOnly = false;
+            this.abortCause = null; // with no transaction open, nothing can be aborted
             Database.Lease current = this.lease;
             if (current == null || !this.transactionOpen) {
                 return Mono.just(false);
@@ -859,7 +868,6 @@ final class ContextSession implements DbSession {
                 this.hooks.clear();
                 this.transactionOpen = false;
                 this.abortCause = null;
-                this.rollbackOnly = false;
                 return always(afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true),
                         current::release).then();
             }
@@ -883,10 +891,7 @@ final class ContextSession implements DbSession {
     }
 
     private Mono<Void> rollbackToSavepoint(Connection connection, String savepoint) {
-        return statement(connection, "ROLLBACK TO SAVEPOINT " + savepoint).doOnSuccess(done -> {
-            this.abortCause = null;
-            this.rollbackOnly = false;
-        });
+        return statement(connection, "ROLLBACK TO SAVEPOINT " + savepoint).doOnSuccess(done -> this.abortCause = null);
     }
 
     /**

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 
 /**
  * Defects found by the randomized model test ({@code model.SessionMachineModelIT}), each reduced to a
@@ -120,5 +121,45 @@ class ModelFindingsIT {
                         .then(Atomic.onCommit(this.db, record("after 3"))))));
         assertThat(rows()).containsExactly("1", "2", "3");
         assertThat(this.events).containsExactly("before 3", "after 3");
+    }
+
+    @Test
+    void aNestedBlockEnteredAfterTheMarkDoesNotEraseIt() {
+        run(block(setRollbackOnly().then(block(Mono.empty())).then(insert(4))));
+        assertThat(rows()).as("the marked block rolls back").isEmpty();
+
+        StepVerifier.create(inNewUnitOfWork(block(setRollbackOnly()
+                        .then(block(Atomic.isRollbackOnly(this.db)))
+                        .zipWith(Atomic.isRollbackOnly(this.db)))))
+                .assertNext(inAndAfter -> {
+                    assertThat(inAndAfter.getT1()).as("inside the nested block: its work will be rolled back").isTrue();
+                    assertThat(inAndAfter.getT2()).as("after it: the outer block is still marked").isTrue();
+                })
+                .verifyComplete();
+
+        // a nested block with a statement of its own, and one without a savepoint
+        run(block(setRollbackOnly().then(block(insert(5))).then(atomic(this.db).savepoint(false).wrap(insert(6)))
+                .then(insert(7))));
+        assertThat(rows()).isEmpty();
+
+        // a mark set in a nested block still ends with that block (Django: the innermost block rolls back)
+        run(block(insert(8).then(block(insert(9).then(setRollbackOnly()))).then(insert(10))));
+        assertThat(rows()).containsExactly("8", "10");
+    }
+
+    @Test
+    void aMarkSetWhileACancelledNestedBlockIsStillBeingLeftIsKept() {
+        // the nested block is cancelled while it waits behind the pg_sleep; the mark is set right after the
+        // cancel, before that block's entry-and-exit runs in the session's queue
+        run(block(insert(1).then(Mono.when(
+                sql("SELECT pg_sleep(1)"),
+                swallowTimeout(block(insert(2).then(Mono.never())), 100).then(setRollbackOnly())))));
+        assertThat(rows()).as("the outer block was marked after its nested block was cancelled").isEmpty();
+
+        // the nested block runs, and is cancelled while a statement of the outer block holds the session
+        run(block(insert(3).then(Mono.when(
+                Mono.delay(Duration.ofMillis(50)).then(sql("SELECT pg_sleep(1)")),
+                swallowTimeout(block(insert(4).then(Mono.never())), 300).then(setRollbackOnly())))));
+        assertThat(rows()).isEmpty();
     }
 }
