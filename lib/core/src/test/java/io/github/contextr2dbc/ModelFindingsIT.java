@@ -162,4 +162,19 @@ class ModelFindingsIT {
                 swallowTimeout(block(insert(4).then(Mono.never())), 300).then(setRollbackOnly())))));
         assertThat(rows()).isEmpty();
     }
+
+    // ---- a partial commit ----
+
+    @Test
+    void aPartialCommitStillRunsTheOnCommitHooksOfTheDatabaseThatCommitted() {
+        Mono<Void> work = insert(this.db, 1)
+                .then(Atomic.onCommit(this.db, record("main committed")))
+                .then(dbSession(this.other).flatMap(s -> s.sql("INSERT INTO late VALUES (1)").execute()))
+                .then(Atomic.onCommit(this.other, record("other committed")));
+        StepVerifier.create(inNewUnitOfWork(work))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(PartialCommitException.class))
+                .verify(TestDatabase.TIMEOUT);
+        assertThat(rows()).containsExactly("1");
+        assertThat(this.events).containsExactly("main committed");
+    }
 }
