@@ -177,4 +177,20 @@ class ModelFindingsIT {
         assertThat(rows()).containsExactly("1");
         assertThat(this.events).containsExactly("main committed");
     }
+
+    // ---- a nested unit of work inside a block ----
+
+    @Test
+    void aNestedUnitOfWorkInsideABlockHasNoBlockOfItsOwn() {
+        StepVerifier.create(inNewUnitOfWork(block(insert(1)
+                        .then(inNewUnitOfWork(Atomic.isRollbackOnly(this.db)
+                                .zipWith(setRollbackOnly().thenReturn("marked")
+                                        .onErrorResume(IllegalStateException.class, e -> Mono.just("refused"))))))))
+                .assertNext(answers -> {
+                    assertThat(answers.getT1()).isFalse();
+                    assertThat(answers.getT2()).as("no block is running in the nested unit of work").isEqualTo("refused");
+                })
+                .verifyComplete();
+        assertThat(rows()).containsExactly("1");
+    }
 }
