@@ -58,7 +58,8 @@ import reactor.util.context.ContextView;
  * work's own transaction): a hook never joins the transaction that is over, nor the enclosing unit of
  * work, and a nested unit of work's hooks never run in, or wait for, the outer one.
  *
- * <p>Inside a block, {@link DbSession#commit()} and {@link DbSession#rollback()} are refused.
+ * <p>Inside a block, {@link DbSession#commit()}, {@link DbSession#rollback()} and {@link DbSession#close()}
+ * are refused.
  */
 public final class Atomic {
 

@@ -143,7 +143,12 @@ final class ContextSession implements DbSession {
 
     @Override
     public Mono<Void> close() {
-        return finish(false, false).then();
+        return Mono.defer(() -> {
+            if (this.activeFrame != null) {
+                return Mono.error(insideBlock("close()"));
+            }
+            return finish(false, false).then();
+        });
     }
 
     /**

@@ -193,4 +193,19 @@ class ModelFindingsIT {
                 .verifyComplete();
         assertThat(rows()).containsExactly("1");
     }
+
+    // ---- close() inside a block ----
+
+    @Test
+    void closeIsRefusedInsideABlockLikeCommitAndRollback() {
+        run(dbSession(this.db).flatMap(s -> block(insert(1).then(s.close()).then(insert(2)))
+                .onErrorResume(IllegalStateException.class, refused -> record(refused.getMessage()))
+                .then(insert(3))));
+        assertThat(rows()).as("the block failed with the refusal and rolled back").containsExactly("3");
+        assertThat(this.events).singleElement().asString()
+                .contains("close() is refused inside an atomic block on database 'main'");
+
+        run(dbSession(this.db).flatMap(s -> insert(4).then(s.close()).then(insert(5))));
+        assertThat(rows()).as("outside a block, close() ends the transaction (rolled back) and releases").containsExactly("3", "5");
+    }
 }
