@@ -127,7 +127,9 @@ public final class Atomic {
     /**
      * Whether a nested block creates a savepoint (default {@code true}). Without one, a failure inside the
      * block marks the enclosing transaction rollback-only: the nearest enclosing block with a savepoint
-     * (or the outermost) then rolls back.
+     * (or the outermost) then rolls back. As in Django, a block entered while the transaction will roll back
+     * anyway (an enclosing block is {@linkplain #setRollbackOnly(Database) marked}, or a statement failed)
+     * gets no savepoint either.
      */
     public Atomic savepoint(boolean savepoint) {
         return new Atomic(this.database, savepoint, this.durable, this.existing, this.isolationLevel, this.readOnly);

@@ -451,7 +451,11 @@ final class ContextSession implements DbSession {
                     + "them (concatMap/then), or give parallel branches their own units of work "
                     + "(UnitOfWork.inNewUnitOfWork).");
         }
-        String savepoint = parent != null && block.isSavepoint() ? "context_r2dbc_sp_" + SAVEPOINTS.incrementAndGet() : null;
+        // as in Django (Atomic.__enter__), a block entered while the transaction will roll back anyway (an
+        // enclosing block is marked, or a statement failed) gets no savepoint: a failure inside it is not rolled
+        // back to a savepoint and forgotten, it stays the enclosing block's
+        String savepoint = parent != null && block.isSavepoint() && !isRollbackOnly(parent)
+                ? "context_r2dbc_sp_" + SAVEPOINTS.incrementAndGet() : null;
         AtomicFrame frame = new AtomicFrame(this, parent, block, savepoint);
         if (parent == null) {
             if (this.transactionOpen) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 
+import io.r2dbc.spi.R2dbcException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -161,6 +162,21 @@ class ModelFindingsIT {
                 Mono.delay(Duration.ofMillis(50)).then(sql("SELECT pg_sleep(1)")),
                 swallowTimeout(block(insert(4).then(Mono.never())), 300).then(setRollbackOnly())))));
         assertThat(rows()).isEmpty();
+    }
+
+    @Test
+    void aBlockEnteredInsideAMarkedBlockHasNoSavepointSoAFailureInItIsNotForgotten() {
+        // as in Django: the transaction rolls back anyway, so the failure stays the enclosing block's
+        StepVerifier.create(inNewUnitOfWork(block(setRollbackOnly()
+                        .then(block(sql("SELECT 1/0").onErrorResume(R2dbcException.class, e -> Mono.empty())))
+                        .then(insert(6)))))
+                .expectError(TransactionAbortedException.class)
+                .verify(TestDatabase.TIMEOUT);
+        assertThat(rows()).isEmpty();
+
+        // not marked: the nested block rolls back to its savepoint and the enclosing block goes on
+        run(block(block(sql("SELECT 1/0").onErrorResume(R2dbcException.class, e -> Mono.empty())).then(insert(7))));
+        assertThat(rows()).containsExactly("7");
     }
 
     // ---- a partial commit ----
