@@ -295,11 +295,10 @@ public final class Atomic {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "beforeCommit(" + db.name() + ")");
             AtomicFrame frame = frameIn(context, db, session);
-            CommitHooks hooks = session.hooksFor(frame);
-            if (hooks == null) {
-                return hook;
+            if (frame == null) {
+                return session.hookOutsideBlocks(hooks -> hooks.addBeforeCommit(hook), hook);
             }
-            hooks.addBeforeCommit(hook);
+            frame.hooks.addBeforeCommit(hook);
             return Mono.empty();
         });
     }
@@ -327,11 +326,11 @@ public final class Atomic {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "onCommit(" + db.name() + ")");
             AtomicFrame frame = frameIn(context, db, session);
-            CommitHooks hooks = session.hooksFor(frame);
-            if (hooks == null) {
-                return CommitHooks.runOnCommit(List.of(new CommitHooks.OnCommit(hook, robust)));
+            if (frame == null) {
+                return session.hookOutsideBlocks(hooks -> hooks.addOnCommit(hook, robust),
+                        Mono.defer(() -> CommitHooks.runOnCommit(List.of(new CommitHooks.OnCommit(hook, robust)))));
             }
-            hooks.addOnCommit(hook, robust);
+            frame.hooks.addOnCommit(hook, robust);
             return Mono.empty();
         });
     }

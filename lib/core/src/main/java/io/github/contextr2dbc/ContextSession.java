@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -329,13 +330,27 @@ final class ContextSession implements DbSession {
 
     // ---- atomic blocks (see Atomic) ----
 
-    /** Where hooks registered in {@code frame} go: the block's, the session's own transaction's, or null (none open: run at once). */
-    @Nullable
-    CommitHooks hooksFor(@Nullable AtomicFrame frame) {
-        if (frame != null) {
-            return frame.hooks;
+    /**
+     * Registers a hook outside any atomic block: in the session's own transaction if one is open, else runs
+     * {@code runAtOnce}. Whether a transaction is open is decided after every operation queued before (a
+     * rollback queued by a cancel, say, may still have to end it): at once if the queue is idle, else in a
+     * turn of the queue (the hook itself runs outside it).
+     */
+    Mono<Void> hookOutsideBlocks(Consumer<CommitHooks> register, Mono<Void> runAtOnce) {
+        if (this.queue.isIdle()) {
+            if (!this.transactionOpen) {
+                return runAtOnce;
+            }
+            register.accept(this.hooks);
+            return Mono.empty();
         }
-        return this.transactionOpen ? this.hooks : null;
+        return this.queue.runMono(() -> {
+            if (!this.transactionOpen) {
+                return Mono.just(Boolean.TRUE);
+            }
+            register.accept(this.hooks);
+            return Mono.<Boolean>empty();
+        }).flatMap(runNow -> runAtOnce);
     }
 
     /**

@@ -179,6 +179,28 @@ class ModelFindingsIT {
         assertThat(rows()).containsExactly("7");
     }
 
+    // ---- hooks registered outside blocks ----
+
+    @Test
+    void aHookRegisteredWhileACancelledBlockIsStillRollingBackRunsAtOnce() {
+        // the outer block is cancelled while the rollback of its cancelled nested block waits behind the
+        // pg_sleep: its own rollback is queued, not done, when the hooks are registered right after
+        Mono<Void> blocks = swallowTimeout(block(swallowTimeout(block(sql("SELECT pg_sleep(0.5)")), 100)
+                .then(Mono.never())), 200);
+        run(blocks.then(Atomic.beforeCommit(this.db, record("before"))).then(Atomic.onCommit(this.db, record("after")))
+                .then(record("next")));
+        assertThat(this.events).as("no transaction is open once the cancelled blocks are left: the hooks ran at once")
+                .containsExactly("before", "after", "next");
+
+        // and a failure after them cannot take them back
+        this.events.clear();
+        StepVerifier.create(inNewUnitOfWork(blocks.then(Atomic.beforeCommit(this.db, record("before")))
+                        .then(Atomic.onCommit(this.db, record("after"))).then(Mono.error(new IllegalStateException("next")))))
+                .expectErrorMessage("next")
+                .verify(TestDatabase.TIMEOUT);
+        assertThat(this.events).containsExactly("before", "after");
+    }
+
     // ---- a partial commit ----
 
     @Test
