@@ -58,7 +58,8 @@ import reactor.util.context.ContextView;
  * work's own transaction): a hook never joins the transaction that is over, nor the enclosing unit of
  * work, and a nested unit of work's hooks never run in, or wait for, the outer one.
  *
- * <p>Inside a block, {@link DbSession#commit()} and {@link DbSession#rollback()} are refused.
+ * <p>Inside a block, {@link DbSession#commit()}, {@link DbSession#rollback()} and {@link DbSession#close()}
+ * are refused.
  */
 public final class Atomic {
 
@@ -126,7 +127,9 @@ public final class Atomic {
     /**
      * Whether a nested block creates a savepoint (default {@code true}). Without one, a failure inside the
      * block marks the enclosing transaction rollback-only: the nearest enclosing block with a savepoint
-     * (or the outermost) then rolls back.
+     * (or the outermost) then rolls back. As in Django, a block entered while the transaction will roll back
+     * anyway (an enclosing block is {@linkplain #setRollbackOnly(Database) marked}, or a statement failed)
+     * gets no savepoint either.
      */
     public Atomic savepoint(boolean savepoint) {
         return new Atomic(this.database, savepoint, this.durable, this.existing, this.isolationLevel, this.readOnly);
@@ -242,7 +245,10 @@ public final class Atomic {
 
     /**
      * Marks the innermost atomic block on {@code db} rollback-only: when it completes, it rolls back (to its
-     * savepoint, or the whole transaction if it has none) without an error. Does not throw.
+     * savepoint, or the whole transaction if it is the outermost) without an error; a nested block without a
+     * savepoint passes the mark on to the block enclosing it (Django's {@code set_rollback(True)}). The mark
+     * belongs to the block around the caller (found in the Context) and ends only with it: a block nested in
+     * it that completes, fails or is cancelled, before or after the mark, never clears it. Does not throw.
      *
      * @return a cold {@link Mono}: complete once marked; error: {@link IllegalStateException} outside any
      * atomic block on {@code db}, {@link NoUnitOfWorkException} without a unit of work
@@ -250,17 +256,20 @@ public final class Atomic {
     public static Mono<Void> setRollbackOnly(Database db) {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "setRollbackOnly(" + db.name() + ")");
-            if (frameIn(context, db, session) == null) {
+            AtomicFrame frame = frameIn(context, db, session);
+            if (frame == null) {
                 return Mono.error(new IllegalStateException("setRollbackOnly(" + db.name() + ") works inside an "
                         + "atomic block only; outside one, roll back with DbSession.rollback()"));
             }
-            session.markRollbackOnly();
+            frame.rollbackOnly = true;
             return Mono.empty();
         });
     }
 
     /**
-     * Whether the innermost atomic block on {@code db} will roll back (marked, or a statement in it failed).
+     * Whether the work of the innermost atomic block on {@code db} will be rolled back: it or a block
+     * enclosing it is marked {@linkplain #setRollbackOnly(Database) rollback-only}, or a statement failed and
+     * the transaction is aborted.
      *
      * @return a cold {@link Mono} of the answer; {@code false} outside a block; error:
      * {@link NoUnitOfWorkException} without a unit of work
@@ -268,7 +277,8 @@ public final class Atomic {
     public static Mono<Boolean> isRollbackOnly(Database db) {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "isRollbackOnly(" + db.name() + ")");
-            return Mono.just(frameIn(context, db, session) != null && session.isRollbackOnly());
+            AtomicFrame frame = frameIn(context, db, session);
+            return Mono.just(frame != null && session.isRollbackOnly(frame));
         });
     }
 
@@ -285,11 +295,10 @@ public final class Atomic {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "beforeCommit(" + db.name() + ")");
             AtomicFrame frame = frameIn(context, db, session);
-            CommitHooks hooks = session.hooksFor(frame);
-            if (hooks == null) {
-                return hook;
+            if (frame == null) {
+                return session.hookOutsideBlocks(hooks -> hooks.addBeforeCommit(hook), hook);
             }
-            hooks.addBeforeCommit(hook);
+            frame.hooks.addBeforeCommit(hook);
             return Mono.empty();
         });
     }
@@ -317,11 +326,11 @@ public final class Atomic {
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "onCommit(" + db.name() + ")");
             AtomicFrame frame = frameIn(context, db, session);
-            CommitHooks hooks = session.hooksFor(frame);
-            if (hooks == null) {
-                return CommitHooks.runOnCommit(List.of(new CommitHooks.OnCommit(hook, robust)));
+            if (frame == null) {
+                return session.hookOutsideBlocks(hooks -> hooks.addOnCommit(hook, robust),
+                        Mono.defer(() -> CommitHooks.runOnCommit(List.of(new CommitHooks.OnCommit(hook, robust)))));
             }
-            hooks.addOnCommit(hook, robust);
+            frame.hooks.addOnCommit(hook, robust);
             return Mono.empty();
         });
     }

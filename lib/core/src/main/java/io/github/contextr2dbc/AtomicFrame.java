@@ -32,6 +32,14 @@ final class AtomicFrame {
     /** Whether {@code SAVEPOINT} was sent; touched only by the session's tasks. */
     volatile boolean savepointCreated;
 
+    /**
+     * Whether the block must roll back when it completes (Django's {@code needs_rollback}, kept per block):
+     * set by {@link Atomic#setRollbackOnly(Database)} inside it, or by a block without a savepoint nested in it
+     * that failed or was marked. The mark belongs to this block: only its own exit ends it, so that a nested
+     * block rolling back to its savepoint, whenever its exit runs, never clears it.
+     */
+    volatile boolean rollbackOnly;
+
     /** Whether the block has ended or is ending (its exit runs once); touched only by its own run. */
     volatile boolean exited;
 

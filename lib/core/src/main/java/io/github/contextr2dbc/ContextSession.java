@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -72,9 +73,6 @@ final class ContextSession implements DbSession {
     /** The first error that aborted the open transaction; cleared by a rollback (to a savepoint). */
     @Nullable
     private volatile Throwable abortCause;
-
-    /** Set by {@link Atomic#setRollbackOnly(Database)} or a failed block without a savepoint; cleared like abortCause. */
-    private volatile boolean rollbackOnly;
 
     /** The innermost running atomic block, or null. */
     @Nullable
@@ -146,7 +144,12 @@ final class ContextSession implements DbSession {
 
     @Override
     public Mono<Void> close() {
-        return finish(false, false).then();
+        return Mono.defer(() -> {
+            if (this.activeFrame != null) {
+                return Mono.error(insideBlock("close()"));
+            }
+            return finish(false, false).then();
+        });
     }
 
     /**
@@ -184,7 +187,7 @@ final class ContextSession implements DbSession {
             }
             Database.Lease current = this.lease;
             if (commit && current != null && this.transactionOpen && this.beginAnswered && this.abortCause == null
-                    && !this.rollbackOnly && this.activeFrame == null) {
+                    && this.activeFrame == null) {
                 return commitAndRelease(current);
             }
             return always(commit ? commitNow() : rollbackNow(), this::releaseNow);
@@ -327,21 +330,48 @@ final class ContextSession implements DbSession {
 
     // ---- atomic blocks (see Atomic) ----
 
-    /** Where hooks registered in {@code frame} go: the block's, the session's own transaction's, or null (none open: run at once). */
-    @Nullable
-    CommitHooks hooksFor(@Nullable AtomicFrame frame) {
-        if (frame != null) {
-            return frame.hooks;
+    /**
+     * Registers a hook outside any atomic block: in the session's own transaction if one is open, else runs
+     * {@code runAtOnce}. Whether a transaction is open is decided after every operation queued before (a
+     * rollback queued by a cancel, say, may still have to end it): at once if the queue is idle, else in a
+     * turn of the queue (the hook itself runs outside it).
+     */
+    Mono<Void> hookOutsideBlocks(Consumer<CommitHooks> register, Mono<Void> runAtOnce) {
+        if (this.queue.isIdle()) {
+            if (!this.transactionOpen) {
+                return runAtOnce;
+            }
+            register.accept(this.hooks);
+            return Mono.empty();
         }
-        return this.transactionOpen ? this.hooks : null;
+        return this.queue.runMono(() -> {
+            if (!this.transactionOpen) {
+                return Mono.just(Boolean.TRUE);
+            }
+            register.accept(this.hooks);
+            return Mono.<Boolean>empty();
+        }).flatMap(runNow -> runAtOnce);
     }
 
-    void markRollbackOnly() {
-        this.rollbackOnly = true;
+    /**
+     * Whether the work of {@code frame} will be rolled back: the transaction is aborted, or {@code frame} or
+     * a block enclosing it is {@linkplain AtomicFrame#rollbackOnly marked}.
+     */
+    boolean isRollbackOnly(AtomicFrame frame) {
+        if (this.abortCause != null) {
+            return true;
+        }
+        for (AtomicFrame marked = frame; marked != null; marked = marked.parent) {
+            if (marked.rollbackOnly) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    boolean isRollbackOnly() {
-        return this.rollbackOnly || this.abortCause != null;
+    /** Whether {@code frame} must roll back when it completes: marked itself, or the transaction is aborted. */
+    private boolean mustRollBack(AtomicFrame frame) {
+        return frame.rollbackOnly || this.abortCause != null;
     }
 
     /**
@@ -436,7 +466,11 @@ final class ContextSession implements DbSession {
                     + "them (concatMap/then), or give parallel branches their own units of work "
                     + "(UnitOfWork.inNewUnitOfWork).");
         }
-        String savepoint = parent != null && block.isSavepoint() ? "context_r2dbc_sp_" + SAVEPOINTS.incrementAndGet() : null;
+        // as in Django (Atomic.__enter__), a block entered while the transaction will roll back anyway (an
+        // enclosing block is marked, or a statement failed) gets no savepoint: a failure inside it is not rolled
+        // back to a savepoint and forgotten, it stays the enclosing block's
+        String savepoint = parent != null && block.isSavepoint() && !isRollbackOnly(parent)
+                ? "context_r2dbc_sp_" + SAVEPOINTS.incrementAndGet() : null;
         AtomicFrame frame = new AtomicFrame(this, parent, block, savepoint);
         if (parent == null) {
             if (this.transactionOpen) {
@@ -470,7 +504,7 @@ final class ContextSession implements DbSession {
         if (failed) {
             return this.queue.runMono(() -> popFailed(frame));
         }
-        if (!frame.isOutermost() || isRollbackOnly()) {
+        if (!frame.isOutermost() || mustRollBack(frame)) {
             return this.queue.runMono(() -> popCompleted(frame));
         }
         Mono<Void> commit;
@@ -501,7 +535,7 @@ final class ContextSession implements DbSession {
                         + "rolled back. Let nested blocks finish (or fail) before the enclosing block completes.")));
             }
             pop(frame);
-            boolean rollback = isRollbackOnly();
+            boolean rollback = mustRollBack(frame);
             if (frame.isOutermost()) {
                 if (rollback) {
                     frame.hooks.clear();
@@ -543,13 +577,13 @@ final class ContextSession implements DbSession {
 
     private Mono<Void> rollbackBlock(AtomicFrame frame) {
         if (frame.savepoint == null) {
-            // no savepoint of its own: the enclosing transaction must roll back (Django's needs_rollback)
-            this.rollbackOnly = true;
+            // no savepoint of its own: the enclosing block must roll back (Django's needs_rollback)
+            frame.parent.rollbackOnly = true;
             frame.parent.hooks.adopt(frame.hooks);
             return Mono.empty();
         }
         frame.hooks.clear();
-        this.rollbackOnly = false;
+        // the block's own mark ends with it; a mark on an enclosing block stays there (its frame holds it)
         if (!frame.savepointCreated) {
             return Mono.empty();
         }
@@ -812,10 +846,11 @@ final class ContextSession implements DbSession {
     private Mono<Boolean> commitOpen(Database.Lease current) {
         return Mono.defer(() -> {
             Throwable aborted = this.abortCause;
-            if (aborted != null || this.rollbackOnly) {
+            AtomicFrame running = this.activeFrame;
+            if (aborted != null || (running != null && isRollbackOnly(running))) {
                 Throwable cause = aborted != null ? aborted
-                        : new IllegalStateException("the transaction was marked rollback-only by a failed atomic block "
-                                + "without a savepoint");
+                        : new IllegalStateException("the running atomic block was marked rollback-only "
+                                + "(Atomic.setRollbackOnly, or a failed atomic block without a savepoint in it)");
                 return rollbackNow().then(Mono.<Boolean>error(TransactionAbortedException.commitRefused(this.database.name(), cause)));
             }
             this.transactionOpen = false;
@@ -831,13 +866,12 @@ final class ContextSession implements DbSession {
     private Mono<Boolean> rollbackNow() {
         return Mono.defer(() -> {
             this.hooks.clear();
+            this.abortCause = null; // with no transaction open, nothing can be aborted
             Database.Lease current = this.lease;
             if (current == null || !this.transactionOpen) {
                 return Mono.just(false);
             }
             this.transactionOpen = false;
-            this.abortCause = null;
-            this.rollbackOnly = false;
             return afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true);
         });
     }
@@ -858,7 +892,6 @@ final class ContextSession implements DbSession {
                 this.hooks.clear();
                 this.transactionOpen = false;
                 this.abortCause = null;
-                this.rollbackOnly = false;
                 return always(afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true),
                         current::release).then();
             }
@@ -882,10 +915,7 @@ final class ContextSession implements DbSession {
     }
 
     private Mono<Void> rollbackToSavepoint(Connection connection, String savepoint) {
-        return statement(connection, "ROLLBACK TO SAVEPOINT " + savepoint).doOnSuccess(done -> {
-            this.abortCause = null;
-            this.rollbackOnly = false;
-        });
+        return statement(connection, "ROLLBACK TO SAVEPOINT " + savepoint).doOnSuccess(done -> this.abortCause = null);
     }
 
     /**

@@ -72,7 +72,9 @@ public interface DbSession {
      * the next statement acquires a new connection.
      *
      * @return a {@link Mono} completing once the connection is released; error: the rollback or release
-     * failed (the connection is released all the same); cancel: the close still runs to its end
+     * failed (the connection is released all the same), or {@link IllegalStateException} inside an atomic
+     * block on this session, like {@link #commit()} and {@link #rollback()} (nothing is done: the block
+     * rolls back or commits when it ends); cancel: the close still runs to its end
      */
     Mono<Void> close();
 

@@ -189,7 +189,8 @@ public final class UnitOfWork {
      * one; if a commit fails, the rest are rolled back. Last, the hooks registered with
      * {@link Atomic#onCommit(Database, Mono, boolean)} for the sessions that committed run, in order, each
      * in a unit of work of its own (after the commit, outside its transaction; see {@link Atomic}), even if
-     * the subscriber has cancelled meanwhile.
+     * the subscriber has cancelled meanwhile, and also after a partial commit (a hook's failure is then
+     * suppressed into the {@link PartialCommitException}).
      *
      * @param beforeCommit a check that may veto the commit by erroring, or null for none
      * @return a cold {@link Mono}: complete once everything is committed and released; error: the veto,
@@ -226,7 +227,12 @@ public final class UnitOfWork {
                     .onErrorResume(veto -> finishAll(all, 0, veto, false));
             List<CommitHooks.OnCommit> afterCommit = new ArrayList<>();
             return checks
-                    .then(Mono.defer(() -> commitFrom(all, 0, new ArrayList<>(), afterCommit)))
+                    .then(Mono.defer(() -> commitFrom(all, 0, new ArrayList<>(), afterCommit)
+                            // a partial commit: the databases that did commit still run their hooks
+                            .onErrorResume(failure -> afterCommit.isEmpty() ? Mono.error(failure)
+                                    : CommitHooks.runOnCommit(afterCommit)
+                                            .onErrorResume(SuppressedFailure.into(failure))
+                                            .then(Mono.error(failure)))))
                     .then(Mono.defer(() -> CommitHooks.runOnCommit(afterCommit)));
         });
     }

@@ -349,7 +349,8 @@ final class DjangoModel {
     }
 
     private void sessionEnd(Session session, Op.SessionEnd end) {
-        if (end.end() != Op.End.CLOSE && session.inBlock()) {
+        if (session.inBlock()) {
+            // commit(), rollback() and close() are refused inside a block (DbSession, Atomic)
             throw new Failure(Category.STATE);
         }
         switch (end.end()) {

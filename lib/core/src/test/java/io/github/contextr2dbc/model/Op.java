@@ -187,7 +187,7 @@ sealed interface Op {
         }
     }
 
-    /** {@code dbSession(db).flatMap(DbSession::commit | rollback | close)}. Close is generated outside blocks only. */
+    /** {@code dbSession(db).flatMap(DbSession::commit | rollback | close)}; each is refused inside a block on db. */
     record SessionEnd(int db, End end) implements Op {
         @Override
         public String toString() {
