@@ -81,6 +81,9 @@ final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
         // every probe has its own timeout; the bound here only guards against a probe that ignores it
         Duration bound = timeout.multipliedBy(all.size()).plus(timeout);
         try {
+            // the toolkit's one documented wait: on the application's starting thread (a non-blocking thread
+            // was refused above), before the web server starts, so that a database that does not answer fails
+            // the startup as Flyway's migration does
             probes.block(bound);
         } catch (StartupProbeException e) {
             throw e;
