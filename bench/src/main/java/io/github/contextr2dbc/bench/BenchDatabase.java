@@ -1,7 +1,7 @@
 package io.github.contextr2dbc.bench;
 
-import io.github.contextr2dbc.test.DirectSql;
-import io.github.contextr2dbc.test.PostgresPair;
+import io.github.contextr2dbc.launcher.DirectSql;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 

@@ -13,7 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import io.github.contextr2dbc.test.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresPair;
 
 /**
  * The physical ceiling: {@code pgbench -M prepared} running the benchmarks' statements, in the same

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 
-import io.github.contextr2dbc.test.DirectSql;
-import io.github.contextr2dbc.test.PostgresPair;
+import io.github.contextr2dbc.launcher.DirectSql;
+import io.github.contextr2dbc.launcher.PostgresPair;
 
 /**
  * A fresh PostgreSQL database on the shared primary, for one test class, with plain blocking helpers to

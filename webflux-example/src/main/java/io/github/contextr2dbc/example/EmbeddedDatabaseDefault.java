@@ -3,7 +3,7 @@ package io.github.contextr2dbc.example;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import io.github.contextr2dbc.test.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import io.r2dbc.spi.ConnectionFactoryOptions;
 import org.apache.commons.logging.Log;
 import org.springframework.boot.EnvironmentPostProcessor;

@@ -16,7 +16,7 @@ import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.model.Op.Category;
 import io.github.contextr2dbc.model.ProgramGenerator.Feature;
 import io.github.contextr2dbc.model.ProgramGenerator.Program;
-import io.github.contextr2dbc.test.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,6 +1,6 @@
 package io.github.contextr2dbc.conformance;
 
-import io.github.contextr2dbc.test.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import org.postgresql.ds.PGSimpleDataSource;

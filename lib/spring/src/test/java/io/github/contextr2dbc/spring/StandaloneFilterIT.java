@@ -6,7 +6,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.spring.UnitOfWorkListener.Outcome;
-import io.github.contextr2dbc.test.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package io.github.contextr2dbc.spring;
 import java.time.Duration;
 
 import io.github.contextr2dbc.Database;
-import io.github.contextr2dbc.test.DirectSql;
+import io.github.contextr2dbc.launcher.DirectSql;
 
 /**
  * Plain blocking SQL on a database of its own connection, for test set-up and checks from the test thread

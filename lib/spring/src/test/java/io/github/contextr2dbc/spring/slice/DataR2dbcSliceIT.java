@@ -4,7 +4,7 @@ import io.github.contextr2dbc.NoUnitOfWorkException;
 import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.spring.Databases;
 import io.github.contextr2dbc.spring.TestSql;
-import io.github.contextr2dbc.test.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import io.r2dbc.spi.ConnectionFactory;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
