@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 
 import io.github.contextr2dbc.launcher.DirectSql;
 import io.github.contextr2dbc.launcher.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresReplica;
 
 /**
  * A fresh PostgreSQL database on the shared primary, for one test class, with plain blocking helpers to
@@ -27,6 +28,11 @@ final class TestDatabase {
         this.name = this.pair.createDatabase(prefix);
         this.url = this.pair.primaryUrl(this.name);
         this.direct = new DirectSql(this.url);
+    }
+
+    /** The shared pair's second replica, started on first use: call it before creating databases it must have. */
+    static PostgresReplica secondReplica() {
+        return PostgresPair.shared().secondReplica();
     }
 
     /** A handle on this database, built with the test's settings on top of sensible test defaults. */
