@@ -148,8 +148,20 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
 
     /** Builds every handle, in declaration order (which fixes the order units of work commit them in). */
     static Databases build(Map<String, DatabaseProperties> declared, String defaultName) {
+        // primaries first, so that each replica is built knowing its primary; then in declaration order
+        Map<String, Database> primariesFirst = new LinkedHashMap<>();
+        declared.forEach((name, properties) -> {
+            if (properties.getReplicaOf() == null || properties.getReplicaOf().isBlank()) {
+                primariesFirst.put(name, database(name, properties, null));
+            }
+        });
+        declared.forEach((name, properties) -> {
+            if (!primariesFirst.containsKey(name)) {
+                primariesFirst.put(name, database(name, properties, primariesFirst.get(properties.getReplicaOf())));
+            }
+        });
         Map<String, Database> built = new LinkedHashMap<>();
-        declared.forEach((name, properties) -> built.put(name, database(name, properties)));
+        declared.keySet().forEach(name -> built.put(name, primariesFirst.get(name)));
         Map<Database, Database> replicaOf = new LinkedHashMap<>();
         declared.forEach((name, properties) -> {
             String primary = properties.getReplicaOf();
@@ -160,7 +172,7 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
         return Databases.of(new ArrayList<>(built.values()), built.get(defaultName), replicaOf);
     }
 
-    private static Database database(String name, DatabaseProperties properties) {
+    private static Database database(String name, DatabaseProperties properties, @Nullable Database primary) {
         ContextR2dbcProperties.Pool pool = properties.getPool();
         ContextR2dbcProperties.Session session = properties.getSession();
         try {
@@ -173,6 +185,7 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
                     .maxLifeTime(pool.getMaxLifeTime())
                     .validationQuery(pool.getValidationQuery())
                     .outsideUnitOfWork(properties.getOutsideUnitOfWork())
+                    .replicaOf(primary)
                     .sessionOptions(SessionOptions.builder()
                             .readOnly(session.isReadOnly())
                             .statementTimeout(session.getStatementTimeout())

@@ -2,6 +2,7 @@ package io.github.contextr2dbc.spring.webapp;
 
 import io.github.contextr2dbc.spring.TestSql;
 import io.github.contextr2dbc.launcher.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresReplica;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
@@ -12,6 +13,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 final class WebAppDatabases {
 
     static final PostgresPair PAIR = PostgresPair.shared();
+
+    /** A second replica, started before the databases are created so that it has them (routing tests). */
+    static final PostgresReplica REPLICA2 = PAIR.secondReplica();
 
     static final String MAIN = PAIR.createDatabase("spring_main");
 
@@ -54,6 +58,10 @@ final class WebAppDatabases {
         registry.add("context-r2dbc.databases.audit.url", () -> PAIR.primaryUrl(AUDIT));
         registry.add("context-r2dbc.databases.replica.url", () -> PAIR.replicaUrl(MAIN));
         registry.add("context-r2dbc.databases.replica.replica-of", () -> "main");
+        registry.add("context-r2dbc.databases.replica2.url", () -> REPLICA2.url(MAIN));
+        registry.add("context-r2dbc.databases.replica2.replica-of", () -> "main");
+        registry.add("context-r2dbc.routing.replay-wait", () -> "100ms");
+        registry.add("context-r2dbc.routing.token.cookie", () -> "read-after");
         registry.add("context-r2dbc.databases.tiny.url", () -> PAIR.primaryUrl(MAIN));
         registry.add("context-r2dbc.databases.tiny.pool.max-size", () -> "1");
         registry.add("context-r2dbc.databases.tiny.pool.acquire-timeout", () -> "300ms");
