@@ -45,7 +45,8 @@ import reactor.core.publisher.Mono;
  * {@link #markStale()}.
  *
  * <p>What r2dbc-postgresql offers by itself, and where this differs: a URL with several hosts and
- * {@code targetServerType=primary} ({@code r2dbc:postgresql:failover://db1:5432,db2:5432/shop?targetServerType=primary})
+ * {@code targetServerType=primary}
+ * ({@code r2dbc:postgresql:failover://db1:5432,db2:5432/shop?targetServerType=primary})
  * makes every new connection look for a writable host ({@code SHOW transaction_read_only}), caching each host's
  * state for {@code hostRecheckTime}. That works with a {@link Database} built from such a URL too; this resolver adds
  * a database-level answer (one pool per primary, the old pool drained and disposed by {@code changeHost}), errors
@@ -70,7 +71,8 @@ public final class PrimaryResolver {
 
     private final AtomicReference<Mono<String>> resolving = new AtomicReference<>();
 
-    private PrimaryResolver(List<String> candidates, Function<String, ConnectionFactory> creator, Duration checkTimeout) {
+    private PrimaryResolver(List<String> candidates, Function<String, ConnectionFactory> creator,
+            Duration checkTimeout) {
         this.candidates = candidates;
         this.creator = creator;
         this.checkTimeout = checkTimeout;

@@ -209,7 +209,10 @@ public final class Routing {
         });
     }
 
-    /** The database a write of {@code hint} goes to when nothing is forced (routers, else the default; a replica's primary). */
+    /**
+     * The database a write of {@code hint} goes to when nothing is forced: the routers', else the default; a
+     * replica's primary for a replica.
+     */
     public Database dbForWrite(RoutingHint hint) {
         Database target = null;
         for (Router router : this.routers) {
@@ -379,7 +382,8 @@ public final class Routing {
                 .next()
                 .timeout(this.checkTimeout)
                 .onErrorResume(error -> {
-                    log.debug("Routing check: WAL position of primary '{}' unknown: {}", primary.name(), error.toString());
+                    log.debug("Routing check: WAL position of primary '{}' unknown: {}", primary.name(),
+                            error.toString());
                     return Mono.just(Lsn.NONE);
                 });
     }
@@ -394,7 +398,8 @@ public final class Routing {
                     long replayed = answer[1] == null ? Lsn.NONE : Lsn.parse((String) answer[1]);
                     long lag = primaryLsn == Lsn.NONE || replayed == Lsn.NONE ? -1 : Math.max(0, primaryLsn - replayed);
                     String reason = !inRecovery ? "not in recovery (promoted?)"
-                            : lag > this.maxLagBytes ? "lags by " + lag + " bytes (max " + this.maxLagBytes + ")" : null;
+                            : lag > this.maxLagBytes ? "lags by " + lag + " bytes (max " + this.maxLagBytes + ")"
+                            : null;
                     changed(state, reason);
                     state.checked(reason == null, replayed, lag, reason);
                 })

@@ -71,6 +71,7 @@ public final class RoutingHint {
     @Override
     public String toString() {
         return "RoutingHint{" + (this.entityType != null ? this.entityType.getSimpleName() : "")
-                + (this.name != null ? this.name : "") + (this.using != null ? " using " + this.using.name() : "") + "}";
+                + (this.name != null ? this.name : "")
+                + (this.using != null ? " using " + this.using.name() : "") + "}";
     }
 }

@@ -103,8 +103,8 @@ class RoutingIT {
 
     @Test
     void replicaSessionsBeginReadOnly() {
-        String readOnly = inNewUnitOfWork(dbSession(this.r1).flatMap(session -> session.sql("SHOW transaction_read_only")
-                .one(row -> row.get(0, String.class)))).block(TestDatabase.TIMEOUT);
+        String readOnly = inNewUnitOfWork(dbSession(this.r1).flatMap(session -> session
+                .sql("SHOW transaction_read_only").one(row -> row.get(0, String.class)))).block(TestDatabase.TIMEOUT);
         assertThat(readOnly).isEqualTo("on");
         assertThat(this.r1.sessionOptions().readOnly()).isTrue();
     }
@@ -118,8 +118,9 @@ class RoutingIT {
                 .verify(TestDatabase.TIMEOUT);
         // the SPI path (Spring Data, DatabaseClient) too
         StepVerifier.create(inNewUnitOfWork(Mono.from(this.r1.connectionFactory().create())
-                        .flatMapMany(connection -> connection.createStatement("WITH x AS (DELETE FROM item RETURNING id) "
-                                + "SELECT count(*) FROM x").execute())
+                        .flatMapMany(connection -> connection
+                                .createStatement("WITH x AS (DELETE FROM item RETURNING id) SELECT count(*) FROM x")
+                                .execute())
                         .then()))
                 .expectError(ReplicaWriteRefusedException.class)
                 .verify(TestDatabase.TIMEOUT);
@@ -346,5 +347,65 @@ class RoutingIT {
         } finally {
             checks.get().dispose();
         }
+    }
+
+    private String committedWrite(int id) {
+        UnitOfWork writing = UnitOfWork.create();
+        dbSession(this.main).flatMap(session -> insert(session, id)).contextWrite(writing.bind())
+                .then(writing.commit()).then(writing.close()).block(TestDatabase.TIMEOUT);
+        return Routing.commitLsn(writing).orElseThrow();
+    }
+
+    @Test
+    void fiftyRequestsWaitingOnLaggingReplicasShareTheirProbesAndAllFallBackInTime() throws InterruptedException {
+        Routing routing = routing().replayWait(Duration.ofMillis(200)).build();
+        this.pg.pair.pauseReplay();
+        this.second.pauseReplay();
+        try {
+            String lsn = committedWrite(5);
+            long replicaAcquisitions = this.r1.acquisitions() + this.r2.acquisitions();
+            List<Integer> ports = Flux.range(0, 50)
+                    .flatMap(i -> inNewUnitOfWork(routing.readSession().flatMap(RoutingIT::port)
+                            .contextWrite(Routing.readAfter(lsn))), 50)
+                    .collectList()
+                    .block(TestDatabase.TIMEOUT);
+            assertThat(ports).hasSize(50).allMatch(port -> port == mainPort());
+            assertThat(routing.decisions(RoutingDecision.FALLBACK_LAGGING)).isEqualTo(50);
+            // one probe per replica every few ms, shared: unshared, 50 requests would make thousands
+            assertThat(this.r1.acquisitions() + this.r2.acquisitions() - replicaAcquisitions).isLessThan(200);
+        } finally {
+            this.pg.pair.resumeReplay();
+            this.second.resumeReplay();
+        }
+        for (Database db : List.of(this.main, this.r1, this.r2)) {
+            TestDatabase.awaitNoConnectionsInUse(db);
+            assertThat(db.connectionsInUse()).isZero();
+        }
+        this.pg.pair.awaitReplicaCaughtUp();
+    }
+
+    @Test
+    void cancellingARequestWaitingForAReplicaToReplayLeavesNoConnectionBehind() throws InterruptedException {
+        Routing routing = routing().replayWait(Duration.ofSeconds(5)).build();
+        this.pg.pair.pauseReplay();
+        this.second.pauseReplay();
+        try {
+            String lsn = committedWrite(6);
+            StepVerifier.create(inNewUnitOfWork(routing.readSession().flatMap(RoutingIT::port)
+                            .contextWrite(Routing.readAfter(lsn))))
+                    .thenAwait(Duration.ofMillis(100))
+                    .thenCancel()
+                    .verify(TestDatabase.TIMEOUT);
+        } finally {
+            this.pg.pair.resumeReplay();
+            this.second.resumeReplay();
+        }
+        for (Database db : List.of(this.main, this.r1, this.r2)) {
+            TestDatabase.awaitNoConnectionsInUse(db);
+            assertThat(db.connectionsInUse()).isZero();
+        }
+        assertThat(routing.decisions(RoutingDecision.REPLICA) + routing.decisions(RoutingDecision.FALLBACK_LAGGING))
+                .isZero();
+        this.pg.pair.awaitReplicaCaughtUp();
     }
 }

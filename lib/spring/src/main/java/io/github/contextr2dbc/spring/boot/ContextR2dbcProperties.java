@@ -84,9 +84,18 @@ public class ContextR2dbcProperties {
         /** Whether this is the default database (its beans are @Primary and it is used where no name is given). */
         private boolean isDefault;
 
-        /** The name of the database this one is a streaming replica of (health then reports replication lag). */
+        /**
+         * The name of the database this one is a streaming replica of: its sessions are read-only, routing sends
+         * reads to it, and health reports its replication lag.
+         */
         @Nullable
         private String replicaOf;
+
+        /**
+         * Candidate hosts (host:port) of this primary for failover: the one where pg_is_in_recovery() is false is
+         * used, found again when the primary cannot be reached. Empty: the URL's host only.
+         */
+        private List<String> failoverHosts = new ArrayList<>();
 
         /**
          * What the session-aware ConnectionFactory does outside a unit of work: fail (the default), or hand
@@ -124,6 +133,14 @@ public class ContextR2dbcProperties {
 
         public void setReplicaOf(@Nullable String replicaOf) {
             this.replicaOf = replicaOf;
+        }
+
+        public List<String> getFailoverHosts() {
+            return this.failoverHosts;
+        }
+
+        public void setFailoverHosts(List<String> failoverHosts) {
+            this.failoverHosts = failoverHosts;
         }
 
         public OutsideUnitOfWork getOutsideUnitOfWork() {

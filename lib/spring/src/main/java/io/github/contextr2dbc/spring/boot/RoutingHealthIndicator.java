@@ -3,6 +3,7 @@ package io.github.contextr2dbc.spring.boot;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.ReplicaStatus;
 import io.github.contextr2dbc.Routing;
 import org.springframework.boot.health.contributor.Health;
@@ -29,7 +30,8 @@ final class RoutingHealthIndicator implements ReactiveHealthIndicator {
             int inRotation = 0;
             for (ReplicaStatus status : this.routing.replicas()) {
                 Map<String, Object> details = new LinkedHashMap<>();
-                details.put("replicaOf", status.replica().replicaOf() == null ? "" : status.replica().replicaOf().name());
+                Database primary = status.replica().replicaOf();
+                details.put("replicaOf", primary == null ? "" : primary.name());
                 details.put("inRotation", status.inRotation());
                 details.put("lagBytes", status.lagBytes());
                 if (status.replayLsn() != null) {
