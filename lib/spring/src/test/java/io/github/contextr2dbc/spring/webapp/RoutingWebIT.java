@@ -7,6 +7,8 @@ import java.util.Set;
 
 import io.github.contextr2dbc.Database;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -17,6 +19,11 @@ class RoutingWebIT extends AbstractWebIT {
 
     @Autowired
     MeterRegistry registry;
+
+    @BeforeAll
+    static void needsTwoReplicas() {
+        Assumptions.assumeTrue(WebAppDatabases.REPLICA2 != null, "this provider has no second replica");
+    }
 
     private String get(String uri, Object... variables) {
         return this.client.get().uri(uri, variables).exchange().expectStatus().isOk()

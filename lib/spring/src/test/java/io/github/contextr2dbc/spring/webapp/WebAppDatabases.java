@@ -14,8 +14,11 @@ final class WebAppDatabases {
 
     static final PostgresPair PAIR = PostgresPair.shared();
 
-    /** A second replica, started before the databases are created so that it has them (routing tests). */
-    static final PostgresReplica REPLICA2 = PAIR.secondReplica();
+    /**
+     * A second replica, started before the databases are created so that it has them (routing tests); null where
+     * the provider has none (Testcontainers, an external pair without CONTEXT_R2DBC_REPLICA2_URL).
+     */
+    static final PostgresReplica REPLICA2 = secondReplica();
 
     static final String MAIN = PAIR.createDatabase("spring_main");
 
@@ -50,6 +53,14 @@ final class WebAppDatabases {
     private WebAppDatabases() {
     }
 
+    private static PostgresReplica secondReplica() {
+        try {
+            return PAIR.secondReplica();
+        } catch (UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
     /** The properties-only configuration of the application's databases. */
     static void register(DynamicPropertyRegistry registry) {
         registry.add("context-r2dbc.databases.main.url", () -> PAIR.primaryUrl(MAIN));
@@ -58,8 +69,10 @@ final class WebAppDatabases {
         registry.add("context-r2dbc.databases.audit.url", () -> PAIR.primaryUrl(AUDIT));
         registry.add("context-r2dbc.databases.replica.url", () -> PAIR.replicaUrl(MAIN));
         registry.add("context-r2dbc.databases.replica.replica-of", () -> "main");
-        registry.add("context-r2dbc.databases.replica2.url", () -> REPLICA2.url(MAIN));
-        registry.add("context-r2dbc.databases.replica2.replica-of", () -> "main");
+        if (REPLICA2 != null) {
+            registry.add("context-r2dbc.databases.replica2.url", () -> REPLICA2.url(MAIN));
+            registry.add("context-r2dbc.databases.replica2.replica-of", () -> "main");
+        }
         registry.add("context-r2dbc.routing.replay-wait", () -> "100ms");
         registry.add("context-r2dbc.routing.token.cookie", () -> "read-after");
         registry.add("context-r2dbc.databases.tiny.url", () -> PAIR.primaryUrl(MAIN));
