@@ -1,0 +1,172 @@
+package io.github.contextr2dbc.data;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.data.core.TypeInformation;
+import org.springframework.data.relational.core.mapping.RelationalPersistentEntity;
+import org.springframework.data.relational.core.mapping.RelationalPersistentProperty;
+import org.springframework.data.relational.core.sql.SqlIdentifier;
+import org.springframework.data.relational.core.sql.Table;
+
+/**
+ * What query sets know of one entity, read from Spring Data's mapping context: its table, its mapped
+ * properties and their columns, its id, and its {@link ForeignKey} relations. Every identifier in the SQL
+ * comes from here.
+ */
+final class EntityMetadata<T> {
+
+    /** One mapped property. */
+    static final class FieldInfo {
+
+        final String name;
+
+        final SqlIdentifier column;
+
+        final RelationalPersistentProperty property;
+
+        /** The type its values are bound as (after the converter's write conversion). */
+        final Class<?> boundType;
+
+        FieldInfo(String name, RelationalPersistentProperty property, Class<?> boundType) {
+            this.name = name;
+            this.column = property.getColumnName();
+            this.property = property;
+            this.boundType = boundType;
+        }
+    }
+
+    /** One {@link ForeignKey} relation. */
+    static final class Relation {
+
+        final String name;
+
+        final FieldInfo foreignKey;
+
+        final Class<?> target;
+
+        /** The transient field that {@code selectRelated} fills, if the entity has one. */
+        final @Nullable Field holder;
+
+        @Nullable EntityMetadata<?> targetMetadata;
+
+        Relation(String name, FieldInfo foreignKey, Class<?> target, @Nullable Field holder) {
+            this.name = name;
+            this.foreignKey = foreignKey;
+            this.target = target;
+            this.holder = holder;
+        }
+
+        EntityMetadata<?> target() {
+            return this.targetMetadata;
+        }
+    }
+
+    final EntityMapping mapping;
+
+    final Class<T> type;
+
+    final RelationalPersistentEntity<T> entity;
+
+    final SqlIdentifier tableName;
+
+    final Table table;
+
+    final Map<String, FieldInfo> fields;
+
+    final @Nullable FieldInfo id;
+
+    final Map<String, Relation> relations;
+
+    /** Mapped fields in declaration order (the order of insert columns and selected columns). */
+    final List<FieldInfo> fieldList;
+
+    @SuppressWarnings("unchecked")
+    EntityMetadata(EntityMapping mapping, Class<T> type) {
+        this.mapping = mapping;
+        this.type = type;
+        this.entity = (RelationalPersistentEntity<T>) mapping.context.getRequiredPersistentEntity(type);
+        this.tableName = this.entity.getQualifiedTableName();
+        this.table = Table.create(this.tableName);
+        Map<String, FieldInfo> byName = new LinkedHashMap<>();
+        Map<String, Relation> relationsByName = new LinkedHashMap<>();
+        FieldInfo idField = null;
+        for (RelationalPersistentProperty property : this.entity) {
+            if (property.isEntity() || property.isEmbedded()) {
+                continue;
+            }
+            Class<?> bound = mapping.converter.getTargetType(property.getActualType());
+            FieldInfo field = new FieldInfo(property.getName(), property, bound);
+            byName.put(field.name, field);
+            if (property.isIdProperty()) {
+                idField = field;
+            }
+            ForeignKey foreignKey = property.findAnnotation(ForeignKey.class);
+            if (foreignKey != null) {
+                String name = foreignKey.name().isEmpty() ? defaultRelationName(property.getName()) : foreignKey.name();
+                relationsByName.put(name, new Relation(name, field, foreignKey.to(), holderField(type, name)));
+            }
+        }
+        this.fields = Collections.unmodifiableMap(byName);
+        this.fieldList = List.copyOf(byName.values());
+        this.id = idField;
+        this.relations = Collections.unmodifiableMap(relationsByName);
+    }
+
+    void resolveRelations() {
+        for (Relation relation : this.relations.values()) {
+            relation.targetMetadata = this.mapping.entity(relation.target);
+            if (relation.targetMetadata.id == null) {
+                throw new IllegalArgumentException("@ForeignKey " + this.type.getSimpleName() + "." + relation.foreignKey.name
+                        + " refers to " + relation.target.getName() + ", which has no @Id property");
+            }
+        }
+    }
+
+    private static String defaultRelationName(String property) {
+        return property.endsWith("Id") && property.length() > 2 ? property.substring(0, property.length() - 2) : property;
+    }
+
+    private static @Nullable Field holderField(Class<?> type, String name) {
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            try {
+                Field field = c.getDeclaredField(name);
+                field.setAccessible(true);
+                return field;
+            } catch (NoSuchFieldException e) {
+                // look in the superclass
+            }
+        }
+        return null;
+    }
+
+    FieldInfo requireId() {
+        if (this.id == null) {
+            throw new IllegalStateException(this.type.getName() + " has no @Id property: get(id), update and delete"
+                    + " need one");
+        }
+        return this.id;
+    }
+
+    /** Converts a value for binding against {@code field}'s column (enums to names, custom converters). */
+    Object convert(FieldInfo field, Object value) {
+        Object written = this.mapping.converter.writeValue(value, TypeInformation.of(field.boundType));
+        return written == null ? value : written;
+    }
+
+    /** The names a lookup path may start with here: the mapped properties, then the relations. */
+    List<String> validNames() {
+        List<String> names = new ArrayList<>(this.fields.keySet());
+        names.addAll(this.relations.keySet());
+        return names;
+    }
+
+    String name() {
+        return this.type.getSimpleName();
+    }
+}
