@@ -381,7 +381,8 @@ public final class QuerySet<T> {
                     .from(InlineQuery.create(inner, "counted")).build();
             return new Sql(this.meta.mapping.renderer.render(outer), compiler.binds);
         }
-        return selectSql(compiler, List.of(Functions.count(Expressions.asterisk())), null);
+        // no ORDER BY: a count has one row, and ordering by a column would need it grouped
+        return selectSql(compiler, List.of(Functions.count(Expressions.asterisk())), null, false);
     }
 
     /**
@@ -685,8 +686,13 @@ public final class QuerySet<T> {
     }
 
     private Sql selectSql(QueryCompiler compiler, List<? extends Expression> columns, @Nullable Long limit) {
+        return selectSql(compiler, columns, limit, true);
+    }
+
+    private Sql selectSql(QueryCompiler compiler, List<? extends Expression> columns, @Nullable Long limit,
+            boolean ordered) {
         Condition where = compiler.condition(this.filters);
-        List<OrderByField> order = compiler.ordering(this.ordering, Map.of());
+        List<OrderByField> order = ordered ? compiler.ordering(this.ordering, Map.of()) : List.of();
         LockMode lockMode = this.lock == Lock.NONE ? null : LockMode.PESSIMISTIC_WRITE;
         String text = this.meta.mapping.renderer.render(compiler.select(columns, this.distinct, where, order, limit,
                 this.offset, lockMode));
