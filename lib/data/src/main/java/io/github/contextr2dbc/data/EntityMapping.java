@@ -32,11 +32,15 @@ public final class EntityMapping {
 
     private final Map<Class<?>, EntityMetadata<?>> entities = new ConcurrentHashMap<>();
 
+    /** Whether the application added converters (then every value goes through the converter). */
+    final boolean hasCustomConverters;
+
     private EntityMapping(List<?> converters) {
         R2dbcCustomConversions conversions = R2dbcCustomConversions.of(PostgresDialect.INSTANCE, converters);
         this.context = R2dbcMappingContext.forPlainIdentifiers();
         this.context.setSimpleTypeHolder(conversions.getSimpleTypeHolder());
         this.converter = new MappingR2dbcConverter(this.context, conversions);
+        this.hasCustomConverters = !converters.isEmpty();
         this.renderer = SqlRenderer.create(new RenderContextFactory(PostgresDialect.INSTANCE).createRenderContext());
     }
 

@@ -33,11 +33,14 @@ final class EntityMetadata<T> {
         /** The type its values are bound as (after the converter's write conversion). */
         final Class<?> boundType;
 
+        final TypeInformation<?> boundTypeInformation;
+
         FieldInfo(String name, RelationalPersistentProperty property, Class<?> boundType) {
             this.name = name;
             this.column = property.getColumnName();
             this.property = property;
             this.boundType = boundType;
+            this.boundTypeInformation = TypeInformation.of(boundType);
         }
     }
 
@@ -82,6 +85,13 @@ final class EntityMetadata<T> {
     final @Nullable FieldInfo id;
 
     final Map<String, Relation> relations;
+
+    /** Rendered SQL by query shape (see {@code QuerySet.shapeKey}); bounded. */
+    private final Map<String, CachedSql> sqlCache = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A rendered statement and how its leaf conditions bind their values. */
+    record CachedSql(String text, List<QueryCompiler.LeafPlan> plans) {
+    }
 
     /** Mapped fields in declaration order (the order of insert columns and selected columns). */
     final List<FieldInfo> fieldList;
@@ -155,7 +165,10 @@ final class EntityMetadata<T> {
 
     /** Converts a value for binding against {@code field}'s column (enums to names, custom converters). */
     Object convert(FieldInfo field, Object value) {
-        Object written = this.mapping.converter.writeValue(value, TypeInformation.of(field.boundType));
+        if (value.getClass() == field.boundType && !this.mapping.hasCustomConverters) {
+            return value;
+        }
+        Object written = this.mapping.converter.writeValue(value, field.boundTypeInformation);
         return written == null ? value : written;
     }
 
@@ -164,6 +177,16 @@ final class EntityMetadata<T> {
         List<String> names = new ArrayList<>(this.fields.keySet());
         names.addAll(this.relations.keySet());
         return names;
+    }
+
+    @Nullable CachedSql cachedSql(String key) {
+        return this.sqlCache.get(key);
+    }
+
+    void cacheSql(String key, CachedSql sql) {
+        if (this.sqlCache.size() < 1000) {
+            this.sqlCache.putIfAbsent(key, sql);
+        }
     }
 
     String name() {

@@ -58,6 +58,13 @@ final class QueryCompiler {
 
     final List<Sql.Bind> binds = new ArrayList<>();
 
+    /** How each leaf condition binds its value, in the order the leaves were compiled (depth first). */
+    final List<LeafPlan> plans = new ArrayList<>();
+
+    /** A compiled leaf condition: enough to bind another value of the same shape without building SQL. */
+    record LeafPlan(Target target, Lookup lookup, boolean datePart) {
+    }
+
     QueryCompiler(EntityMetadata<?> root, Set<String> outerJoins) {
         this.root = root;
         this.outerJoins = outerJoins;
@@ -66,7 +73,7 @@ final class QueryCompiler {
     // ---- paths ----
 
     Target resolve(String path, String what) {
-        String[] segments = path.split("__", -1);
+        String[] segments = segments(path);
         EntityMetadata<?> meta = this.root;
         Table table = this.root.table;
         StringBuilder prefix = new StringBuilder();
@@ -105,6 +112,23 @@ final class QueryCompiler {
         throw new FieldLookupException(what + " of " + this.root.name(), path, this.root.validNames());
     }
 
+    /** {@code path} split at each {@code "__"} (without the regular expression of {@code String.split}). */
+    static String[] segments(String path) {
+        int at = path.indexOf("__");
+        if (at < 0) {
+            return new String[] {path};
+        }
+        List<String> parts = new ArrayList<>(4);
+        int start = 0;
+        while (at >= 0) {
+            parts.add(path.substring(start, at));
+            start = at + 2;
+            at = path.indexOf("__", start);
+        }
+        parts.add(path.substring(start));
+        return parts.toArray(String[]::new);
+    }
+
     private static boolean names(EntityMetadata<?> meta, String segment) {
         return meta.fields.containsKey(segment) || meta.relations.containsKey(segment);
     }
@@ -121,7 +145,7 @@ final class QueryCompiler {
 
     /** Joins the relation at {@code path} (for eager loading) and returns it. */
     JoinedRelation joinPath(String path) {
-        String[] segments = path.split("__", -1);
+        String[] segments = segments(path);
         EntityMetadata<?> meta = this.root;
         Table table = this.root.table;
         StringBuilder prefix = new StringBuilder();
@@ -280,7 +304,63 @@ final class QueryCompiler {
         if (datePart != null) {
             column = SimpleFunction.create("date_part", List.of(SQL.literalOf(datePart.lookupName()), column));
         }
+        this.plans.add(new LeafPlan(target, lookup, datePart != null));
         return compare(target, column, lookup, datePart != null, q.value);
+    }
+
+    /**
+     * Binds the values of {@code filters} as compiling them would, with the plans of an earlier compilation of
+     * the same shape: the leaves are walked in the same order, and each value goes through the same
+     * conversions as in {@link #compare}.
+     */
+    void bindValues(List<Q> filters, List<LeafPlan> plans) {
+        int[] next = {0};
+        for (Q q : filters) {
+            bindValues(q, plans, next);
+        }
+    }
+
+    private void bindValues(Q q, List<LeafPlan> plans, int[] next) {
+        if (q.kind != Q.Kind.LEAF) {
+            for (Q child : q.children) {
+                bindValues(child, plans, next);
+            }
+            return;
+        }
+        LeafPlan plan = plans.get(next[0]++);
+        Target target = plan.target();
+        Object value = q.value;
+        switch (plan.lookup()) {
+            case ISNULL:
+                return;
+            case IN:
+            case NOTIN:
+            case RANGE:
+                for (Object element : elements(target, plan.lookup(), value)) {
+                    operand(target, plan.datePart(), element);
+                }
+                return;
+            case LIKE:
+            case ILIKE:
+                text(target, plan.lookup(), value, "", "");
+                return;
+            case CONTAINS:
+            case ICONTAINS:
+                text(target, plan.lookup(), value, "%", "%");
+                return;
+            case STARTSWITH:
+            case ISTARTSWITH:
+                text(target, plan.lookup(), value, "", "%");
+                return;
+            case ENDSWITH:
+            case IENDSWITH:
+                text(target, plan.lookup(), value, "%", "");
+                return;
+            default:
+                if (value != null) {
+                    operand(target, plan.datePart(), value);
+                }
+        }
     }
 
     private static Lookup lookup(String name, Target target) {

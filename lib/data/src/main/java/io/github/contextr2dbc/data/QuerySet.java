@@ -311,6 +311,11 @@ public final class QuerySet<T> {
     /** The select of {@link #all()}; fills {@code eager} with the relations it loads. */
     Sql allSql(List<JoinedRelation> eager) {
         requireNoAnnotations("all()");
+        String key = this.related.isEmpty() ? shapeKey('A') : null;
+        Sql cached = cached(key);
+        if (cached != null) {
+            return cached;
+        }
         QueryCompiler compiler = compiler();
         List<Expression> columns = entityColumns(compiler);
         for (String path : this.related) {
@@ -326,7 +331,91 @@ public final class QuerySet<T> {
                 columns.add(Column.create(field.column, join.table()).as(alias(join, field)));
             }
         }
-        return selectSql(compiler, columns, this.limit);
+        return cache(key, selectSql(compiler, columns, this.limit), compiler);
+    }
+
+    /**
+     * The statement cached under {@code key}, with this query set's values bound: the conditions are built
+     * again for their values (cheap), the rendering is skipped (the costly part).
+     */
+    private @Nullable Sql cached(@Nullable String key) {
+        EntityMetadata.CachedSql cached = key == null ? null : this.meta.cachedSql(key);
+        if (cached == null) {
+            return null;
+        }
+        QueryCompiler compiler = compiler();
+        compiler.bindValues(this.filters, cached.plans());
+        return new Sql(cached.text(), compiler.binds);
+    }
+
+    private Sql cache(@Nullable String key, Sql sql, QueryCompiler compiler) {
+        if (key != null) {
+            this.meta.cacheSql(key, new EntityMetadata.CachedSql(sql.text, List.copyOf(compiler.plans)));
+        }
+        return sql;
+    }
+
+    /**
+     * What the rendered SQL depends on: everything but the bound values, except where a value changes the SQL
+     * (null, a collection's size, a boolean for isnull). Null (not cached) when a value is an {@link F}.
+     */
+    private @Nullable String shapeKey(char terminal) {
+        StringBuilder key = new StringBuilder(64).append(terminal);
+        for (Q filter : this.filters) {
+            if (!shape(filter, key)) {
+                return null;
+            }
+        }
+        key.append('|');
+        for (String item : this.ordering) {
+            key.append(item).append(',');
+        }
+        key.append('|').append(this.limit == null ? -1 : this.limit.longValue()).append('|').append(this.offset)
+                .append('|').append(this.distinct).append('|').append(this.lock.ordinal());
+        for (String path : this.outerJoins) {
+            key.append('|').append(path);
+        }
+        return key.toString();
+    }
+
+    private static boolean shape(Q q, StringBuilder key) {
+        key.append('(').append(q.kind.ordinal());
+        if (q.kind == Q.Kind.LEAF) {
+            key.append(q.path).append('~').append(q.lookup).append('~');
+            Object value = q.value;
+            if (value == null) {
+                key.append('N');
+            } else if (value instanceof F) {
+                return false;
+            } else if (value instanceof Boolean bool) {
+                key.append(bool);
+            } else if (value instanceof Collection<?> collection) {
+                for (Object element : collection) {
+                    if (element instanceof F) {
+                        return false;
+                    }
+                }
+                key.append('C').append(collection.size());
+            } else if (value instanceof Object[] array) {
+                for (Object element : array) {
+                    if (element instanceof F) {
+                        return false;
+                    }
+                }
+                key.append('C').append(array.length);
+            } else if (value.getClass().isArray()) {
+                key.append('C').append(java.lang.reflect.Array.getLength(value));
+            } else {
+                key.append('V');
+            }
+        }
+        for (Q child : q.children) {
+            if (!shape(child, key)) {
+                return false;
+            }
+        }
+        key.append(')');
+        return true;
     }
 
     /**
@@ -346,16 +435,13 @@ public final class QuerySet<T> {
      * {@link MultipleObjectsReturnedException} if more than one does (the statement reads at most two rows)
      */
     public Mono<T> get() {
-        return limit(this.limit == null ? 2 : Math.min(this.limit, 2)).all().collectList().flatMap(found -> {
-            if (found.isEmpty()) {
-                return Mono.error(new ObjectNotFoundException("No " + this.meta.name() + " matches " + this.filters));
-            }
-            if (found.size() > 1) {
-                return Mono.error(new MultipleObjectsReturnedException("More than one " + this.meta.name()
-                        + " matches " + this.filters + ": add conditions that select one"));
-            }
-            return Mono.just(found.get(0));
-        });
+        return limit(this.limit == null ? 2 : Math.min(this.limit, 2)).all()
+                .switchIfEmpty(Mono.error(() -> new ObjectNotFoundException("No " + this.meta.name() + " matches "
+                        + this.filters)))
+                .single()
+                .onErrorMap(IndexOutOfBoundsException.class, tooMany -> new MultipleObjectsReturnedException(
+                        "More than one " + this.meta.name() + " matches " + this.filters + ": add conditions that"
+                        + " select one"));
     }
 
     /** {@code filter(lookupPath, value).get()}. */

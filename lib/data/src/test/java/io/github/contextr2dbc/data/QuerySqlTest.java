@@ -41,8 +41,11 @@ class QuerySqlTest {
         return sql.text + " " + values;
     }
 
+    /** The select of {@code books}, built twice: the second time from the statement cache, which must agree. */
     private String select(QuerySet<Book> books) {
-        return show(books.allSql(new ArrayList<>()));
+        String first = show(books.allSql(new ArrayList<>()));
+        assertThat(show(books.allSql(new ArrayList<>()))).isEqualTo(first);
+        return first;
     }
 
     @Test
@@ -182,6 +185,21 @@ class QuerySqlTest {
         Property<Book, String> lambda = book -> book.getTitle();
         assertThatThrownBy(lambda::propertyName).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not a lambda");
+    }
+
+    @Test
+    void cachedStatementsBindTheirOwnValuesAndValuesThatChangeTheSqlChangeTheKey() {
+        QuerySet<Book> all = this.books.objects();
+        select(all.filter("title__icontains", "a").filter("pages__in", List.of(1, 2)).filter("published__year", 2000)
+                .filter(Q.of("status", "x").or(Q.of("id__range", List.of(1, 2)))));
+        assertThat(select(all.filter("title__icontains", "b").filter("pages__in", List.of(3, 4))
+                .filter("published__year", 1999).filter(Q.of("status", "y").or(Q.of("id__range", List.of(5, 6))))))
+                .endsWith("[%b%, 3, 4, 1999.0, y, 5, 6]");
+        assertThat(select(all.filter("pages__in", List.of(3, 4, 5)))).endsWith("IN ($1, $2, $3) [3, 4, 5]");
+        assertThat(select(all.filter("pages__isnull", true))).endsWith("book.pages IS NULL []");
+        assertThat(select(all.filter("pages__isnull", false))).endsWith("book.pages IS NOT NULL []");
+        assertThat(select(all.filter("status", "s"))).endsWith("book.status = $1 [s]");
+        assertThat(select(all.filter("status", null))).endsWith("book.status IS NULL []");
     }
 
     @Test
