@@ -1,8 +1,5 @@
 package io.github.contextr2dbc.bench;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-
 import java.util.concurrent.TimeUnit;
 
 import io.github.contextr2dbc.Database;
@@ -26,6 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.relational.core.mapping.Table;
 import reactor.core.publisher.Mono;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
 
 /**
  * The CPU and allocation cost of the unit-of-work machinery alone, on the in-memory

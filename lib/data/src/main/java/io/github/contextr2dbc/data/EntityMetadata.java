@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.data.core.TypeInformation;
@@ -87,7 +88,7 @@ final class EntityMetadata<T> {
     final Map<String, Relation> relations;
 
     /** Rendered SQL by query shape (see {@code QuerySet.shapeKey}); bounded. */
-    private final Map<String, CachedSql> sqlCache = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, CachedSql> sqlCache = new ConcurrentHashMap<>();
 
     /** A rendered statement and how its leaf conditions bind their values. */
     record CachedSql(String text, List<QueryCompiler.LeafPlan> plans) {
@@ -132,14 +133,16 @@ final class EntityMetadata<T> {
         for (Relation relation : this.relations.values()) {
             relation.targetMetadata = this.mapping.entity(relation.target);
             if (relation.targetMetadata.id == null) {
-                throw new IllegalArgumentException("@ForeignKey " + this.type.getSimpleName() + "." + relation.foreignKey.name
+                throw new IllegalArgumentException("@ForeignKey " + this.type.getSimpleName() + "."
+                        + relation.foreignKey.name
                         + " refers to " + relation.target.getName() + ", which has no @Id property");
             }
         }
     }
 
     private static String defaultRelationName(String property) {
-        return property.endsWith("Id") && property.length() > 2 ? property.substring(0, property.length() - 2) : property;
+        boolean idSuffix = property.endsWith("Id") && property.length() > 2;
+        return idSuffix ? property.substring(0, property.length() - 2) : property;
     }
 
     private static @Nullable Field holderField(Class<?> type, String name) {

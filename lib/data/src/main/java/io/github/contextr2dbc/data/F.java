@@ -75,7 +75,8 @@ public final class F {
     public String toString() {
         StringBuilder text = new StringBuilder("F(").append(this.field);
         for (Step step : this.steps) {
-            text.append(' ').append(step.operator()).append(' ').append(step.operand() instanceof F ? step.operand() : "?");
+            Object operand = step.operand() instanceof F ? step.operand() : "?";
+            text.append(' ').append(step.operator()).append(' ').append(operand);
         }
         return text.append(')').toString();
     }

@@ -1,6 +1,7 @@
 package io.github.contextr2dbc.data;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -164,7 +165,7 @@ public final class FilterSet {
 
     private static String typeDescription(Class<?> type) {
         if (type.isEnum()) {
-            return type.getSimpleName() + " (" + java.util.Arrays.stream(type.getEnumConstants())
+            return type.getSimpleName() + " (" + Arrays.stream(type.getEnumConstants())
                     .map(Object::toString).collect(Collectors.joining(", ")) + ")";
         }
         return type.getSimpleName();

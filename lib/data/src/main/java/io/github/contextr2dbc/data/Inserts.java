@@ -3,13 +3,12 @@ package io.github.contextr2dbc.data;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
 import org.springframework.data.r2dbc.mapping.OutboundRow;
 import org.springframework.data.relational.core.sql.Column;
 import org.springframework.data.relational.core.sql.Expression;
 import org.springframework.data.relational.core.sql.SQL;
 import org.springframework.data.relational.core.sql.StatementBuilder;
-
-import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
 
 /**
  * Builds inserts: the column list and the first row's markers with the SQL model; further rows (a bulk

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
+import io.github.contextr2dbc.data.EntityMetadata.Relation;
 import org.jspecify.annotations.Nullable;
 import org.springframework.data.r2dbc.dialect.PostgresDialect;
 import org.springframework.data.relational.core.sql.BindMarker;
@@ -28,9 +30,6 @@ import org.springframework.data.relational.core.sql.SimpleFunction;
 import org.springframework.data.relational.core.sql.StatementBuilder;
 import org.springframework.data.relational.core.sql.Table;
 import org.springframework.data.relational.core.sql.Visitor;
-
-import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
-import io.github.contextr2dbc.data.EntityMetadata.Relation;
 
 /**
  * Builds one statement of a query set with Spring Data Relational's SQL model: resolves lookup paths against
@@ -371,18 +370,21 @@ final class QueryCompiler {
         return lookup;
     }
 
-    private Condition compare(Target target, Expression column, Lookup lookup, boolean datePart, @Nullable Object value) {
+    private Condition compare(Target target, Expression column, Lookup lookup, boolean datePart,
+            @Nullable Object value) {
         switch (lookup) {
             case EXACT:
             case EQ:
-                return value == null ? Conditions.isNull(column) : Conditions.isEqual(column, operand(target, datePart, value));
+                return value == null ? Conditions.isNull(column)
+                        : Conditions.isEqual(column, operand(target, datePart, value));
             case NE:
                 return value == null ? Conditions.isNull(column).not()
                         : Conditions.isNotEqual(column, operand(target, datePart, value));
             case GT:
                 return Conditions.isGreater(column, operand(target, datePart, required(target, lookup, value)));
             case GTE:
-                return Conditions.isGreaterOrEqualTo(column, operand(target, datePart, required(target, lookup, value)));
+                return Conditions.isGreaterOrEqualTo(column,
+                        operand(target, datePart, required(target, lookup, value)));
             case LT:
                 return Conditions.isLess(column, operand(target, datePart, required(target, lookup, value)));
             case LTE:

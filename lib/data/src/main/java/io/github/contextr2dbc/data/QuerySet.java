@@ -1,5 +1,6 @@
 package io.github.contextr2dbc.data;
 
+import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -11,6 +12,9 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
+import io.github.contextr2dbc.data.QueryCompiler.JoinedRelation;
+import io.github.contextr2dbc.data.QueryCompiler.Target;
 import io.r2dbc.spi.Row;
 import io.r2dbc.spi.RowMetadata;
 import org.jspecify.annotations.Nullable;
@@ -32,10 +36,6 @@ import org.springframework.data.relational.core.sql.SubselectExpression;
 import org.springframework.data.relational.domain.RowDocument;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-
-import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
-import io.github.contextr2dbc.data.QueryCompiler.JoinedRelation;
-import io.github.contextr2dbc.data.QueryCompiler.Target;
 
 /**
  * An immutable, lazy query over one entity, as Django's {@code QuerySet}: every refining method
@@ -94,8 +94,8 @@ public final class QuerySet<T> {
     }
 
     private QuerySet(EntityMetadata<T> meta, Database database, @Nullable Database using, List<Q> filters,
-            List<String> ordering, @Nullable Long limit, long offset, boolean distinct, Lock lock, Set<String> outerJoins,
-            List<String> related, List<Aggregate> annotations) {
+            List<String> ordering, @Nullable Long limit, long offset, boolean distinct, Lock lock,
+            Set<String> outerJoins, List<String> related, List<Aggregate> annotations) {
         this.meta = meta;
         this.database = database;
         this.using = using;
@@ -404,7 +404,7 @@ public final class QuerySet<T> {
                 }
                 key.append('C').append(array.length);
             } else if (value.getClass().isArray()) {
-                key.append('C').append(java.lang.reflect.Array.getLength(value));
+                key.append('C').append(Array.getLength(value));
             } else {
                 key.append('V');
             }
@@ -908,7 +908,8 @@ public final class QuerySet<T> {
                 try {
                     join.relation().holder.set(owner, related);
                 } catch (IllegalAccessException e) {
-                    throw new IllegalStateException("Cannot set " + join.relation().name + " on " + owner.getClass(), e);
+                    throw new IllegalStateException("Cannot set " + join.relation().name + " on " + owner.getClass(),
+                            e);
                 }
             }
             loaded.put(join.path(), related);

@@ -7,18 +7,19 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.DbSession;
 import io.github.contextr2dbc.UnitOfWork;
+import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
+import org.springframework.data.r2dbc.mapping.OutboundRow;
 import org.springframework.data.relational.core.sql.Column;
 import org.springframework.data.relational.core.sql.Conditions;
 import org.springframework.data.relational.core.sql.SQL;
 import org.springframework.data.relational.core.sql.StatementBuilder;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-
-import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
 
 /**
  * A Django-style repository of one entity type, with no session argument: its statements run in the current
@@ -185,7 +186,7 @@ public abstract class Repository<T, ID> {
     public Mono<T> update(T entity) {
         return Mono.defer(() -> {
             FieldInfo id = this.meta.requireId();
-            var row = new org.springframework.data.r2dbc.mapping.OutboundRow();
+            var row = new OutboundRow();
             this.meta.mapping.converter.write(entity, row);
             Map<String, Object> values = new LinkedHashMap<>();
             for (FieldInfo field : this.meta.fieldList) {
@@ -224,7 +225,7 @@ public abstract class Repository<T, ID> {
     public Mono<Boolean> deleteById(ID id) {
         return Mono.defer(() -> {
             FieldInfo idField = this.meta.requireId();
-            QueryCompiler compiler = new QueryCompiler(this.meta, java.util.Set.of());
+            QueryCompiler compiler = new QueryCompiler(this.meta, Set.of());
             Column column = Column.create(idField.column, this.meta.table);
             var delete = StatementBuilder.delete(this.meta.table).where(Conditions.isEqual(column,
                     id == null ? SQL.nullLiteral() : compiler.value(new QueryCompiler.Target(this.meta.table,

@@ -3,6 +3,7 @@ package io.github.contextr2dbc.data;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.relational.core.mapping.Table;
 
+/** A test entity. */
 @Table("account")
 public class Account {
 

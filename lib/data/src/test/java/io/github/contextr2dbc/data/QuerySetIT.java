@@ -1,8 +1,5 @@
 package io.github.contextr2dbc.data;
 
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -14,6 +11,9 @@ import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.NoUnitOfWorkException;
 import io.github.contextr2dbc.OutsideUnitOfWork;
 import io.github.contextr2dbc.UnitOfWork;
+import io.github.contextr2dbc.data.Repositories.AccountRepository;
+import io.github.contextr2dbc.data.Repositories.AuthorRepository;
+import io.github.contextr2dbc.data.Repositories.BookRepository;
 import io.github.contextr2dbc.launcher.DirectSql;
 import io.github.contextr2dbc.launcher.PostgresPair;
 import org.junit.jupiter.api.AfterAll;
@@ -24,9 +24,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
-import io.github.contextr2dbc.data.Repositories.AccountRepository;
-import io.github.contextr2dbc.data.Repositories.AuthorRepository;
-import io.github.contextr2dbc.data.Repositories.BookRepository;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Repositories and query sets against the real primary, in units of work. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -157,7 +156,8 @@ class QuerySetIT {
         assertThat(run(all.filter("status", "published").count())).isEqualTo(3);
         assertThat(run(all.filter("title__icontains", "sword").exists())).isTrue();
         assertThat(run(all.filter("title__icontains", "nothing").exists())).isFalse();
-        assertThat(run(all.filter("pages__isnull", false).orderBy("-pages").first()).getTitle()).isEqualTo("Provenance");
+        assertThat(run(all.filter("pages__isnull", false).orderBy("-pages").first()).getTitle())
+                .isEqualTo("Provenance");
         assertThat(run(all.orderBy("-pages").first()).getTitle()).isEqualTo("100% Pure_Text"); // NULLS FIRST
         assertThat(run(all.filter("pages__gt", 10_000).first().hasElement())).isFalse();
         assertThat(run(all.get("title", "Orbitsville")).getPages()).isEqualTo(190);
@@ -289,8 +289,8 @@ class QuerySetIT {
     @Test
     void outsideAUnitOfWorkItFailsUnlessTheDatabaseAllowsAutocommit() {
         StepVerifier.create(this.books.objects().count()).expectError(NoUnitOfWorkException.class).verify(TIMEOUT);
-        Database autocommit = Database.builder("autocommit").url(this.url).outsideUnitOfWork(OutsideUnitOfWork.AUTOCOMMIT)
-                .build();
+        Database autocommit = Database.builder("autocommit").url(this.url)
+                .outsideUnitOfWork(OutsideUnitOfWork.AUTOCOMMIT).build();
         try {
             BookRepository repository = new BookRepository(autocommit);
             assertThat(repository.objects().count().block(TIMEOUT)).isEqualTo(5);
@@ -341,7 +341,8 @@ class QuerySetIT {
     void usingRunsOnAnotherDatabase() {
         String otherUrl = this.pair.primaryUrl(this.pair.createDatabase("other"));
         new DirectSql(otherUrl).execute("CREATE TABLE book (id bigserial PRIMARY KEY, title text, pages int,"
-                + " status text, published_on date, author_id bigint)", "INSERT INTO book (title) VALUES ('elsewhere')");
+                + " status text, published_on date, author_id bigint)",
+                "INSERT INTO book (title) VALUES ('elsewhere')");
         Database other = Database.builder("other").url(otherUrl).build();
         try {
             assertThat(run(this.books.objects().using(other).valuesListFlat("title", String.class).collectList()))

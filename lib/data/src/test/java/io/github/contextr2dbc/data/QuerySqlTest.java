@@ -1,19 +1,18 @@
 package io.github.contextr2dbc.data;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.data.Repositories.AccountRepository;
+import io.github.contextr2dbc.data.Repositories.BookRepository;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import io.github.contextr2dbc.data.Repositories.AccountRepository;
-import io.github.contextr2dbc.data.Repositories.BookRepository;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Snapshots of the SQL that query sets build (no database: the statements are only rendered). */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -69,7 +68,8 @@ class QuerySqlTest {
         assertThat(select(this.books.objects().filter("author__name__istartswith", "a")
                 .orderBy("-published", "author__name").slice(10, 30)))
                 .isEqualTo("SELECT " + BOOK_COLUMNS + " FROM book JOIN author j1 ON j1.id = book.author_id"
-                        + " WHERE j1.name ILIKE $1 ORDER BY book.published_on DESC, j1.name ASC LIMIT 20 OFFSET 10 [a%]");
+                        + " WHERE j1.name ILIKE $1 ORDER BY book.published_on DESC, j1.name ASC"
+                        + " LIMIT 20 OFFSET 10 [a%]");
     }
 
     @Test
@@ -99,7 +99,8 @@ class QuerySqlTest {
     void selectForUpdateNowaitAndSkipLocked() {
         assertThat(select(this.books.objects().filter("id", 7).selectForUpdate(true, false)))
                 .endsWith("FROM book WHERE book.id = $1 FOR UPDATE OF book NOWAIT [7]");
-        assertThat(select(this.books.objects().selectForUpdate(false, true))).endsWith("FOR UPDATE OF book SKIP LOCKED []");
+        assertThat(select(this.books.objects().selectForUpdate(false, true)))
+                .endsWith("FOR UPDATE OF book SKIP LOCKED []");
     }
 
     @Test
@@ -165,7 +166,8 @@ class QuerySqlTest {
                 .hasMessageContaining("icontains");
         assertThatThrownBy(() -> select(this.books.objects().filter("author__nme", "x")))
                 .isInstanceOf(FieldLookupException.class)
-                .satisfies(e -> assertThat(((FieldLookupException) e).allowed()).contains("author__name", "author__born"));
+                .satisfies(e -> assertThat(((FieldLookupException) e).allowed())
+                        .contains("author__name", "author__born"));
         assertThatThrownBy(() -> select(this.books.objects().filter("published__year__icontains", "x")))
                 .isInstanceOf(FieldLookupException.class).hasMessageContaining("after year");
     }

@@ -1,7 +1,5 @@
 package io.github.contextr2dbc.spring.data;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.data.FilterSet;
 import io.github.contextr2dbc.data.ListQuery;
@@ -22,6 +20,8 @@ import org.springframework.data.relational.core.mapping.Table;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.server.RouterFunctions;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** A list endpoint in a few lines: filters, ordering and pages from query parameters; hostile ones get 400. */
 class ListEndpointIT {
