@@ -41,6 +41,15 @@ final class QueryCompiler {
 
     static final IdentifierProcessing IDENTIFIERS = PostgresDialect.INSTANCE.getIdentifierProcessing();
 
+    /** {@code $1} to {@code $64}, shared (markers are immutable). */
+    private static final Expression[] MARKERS = new Expression[64];
+
+    static {
+        for (int i = 0; i < MARKERS.length; i++) {
+            MARKERS[i] = SQL.bindMarker("$" + (i + 1));
+        }
+    }
+
     /** One joined relation. */
     record JoinedRelation(String path, Relation relation, Table parent, Table table, boolean outer) {
     }
@@ -173,7 +182,8 @@ final class QueryCompiler {
 
     Expression bind(@Nullable Object value, Class<?> type) {
         this.binds.add(new Sql.Bind(value, type));
-        return SQL.bindMarker("$" + this.binds.size());
+        int number = this.binds.size();
+        return number <= MARKERS.length ? MARKERS[number - 1] : SQL.bindMarker("$" + number);
     }
 
     /** A value compared with (or assigned to) {@code target}: a bound parameter, or a column for an {@link F}. */

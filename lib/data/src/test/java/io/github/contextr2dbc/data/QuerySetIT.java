@@ -20,9 +20,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+import reactor.test.util.RaceTestUtils;
 
 import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -318,6 +320,26 @@ class QuerySetIT {
         }
         assertThat(this.db.connectionsInUse()).isZero();
         assertThat(run(this.authors.objects().count())).isEqualTo(5002);
+    }
+
+    @Test
+    void cancellingStreamsAndRacingCancelsLeakNoConnection() {
+        this.direct.execute("INSERT INTO author (name) SELECT 'generated ' || g FROM generate_series(1, 300) g");
+        for (int i = 0; i < 60; i++) {
+            StepVerifier.create(inNewUnitOfWork(this.authors.objects().orderBy("-id").all()), 0)
+                    .thenRequest(1 + i % 7)
+                    .thenCancel()
+                    .verify(TIMEOUT);
+            Disposable running = inNewUnitOfWork(this.books.objects().filter("author__name__icontains", "a")
+                    .selectRelated("author").all().collectList()).subscribe();
+            RaceTestUtils.race(running::dispose, () -> { });
+        }
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (this.db.connectionsInUse() != 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(this.db.connectionsInUse()).isZero();
+        assertThat(run(this.authors.objects().count())).isEqualTo(302);
     }
 
     @Test
