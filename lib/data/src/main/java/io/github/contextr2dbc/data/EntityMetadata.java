@@ -57,9 +57,13 @@ final class EntityMetadata<T> {
         /** The transient field that {@code selectRelated} fills, if the entity has one. */
         final @Nullable Field holder;
 
-        @Nullable EntityMetadata<?> targetMetadata;
+        private final EntityMapping mapping;
 
-        Relation(String name, FieldInfo foreignKey, Class<?> target, @Nullable Field holder) {
+        /** Resolved on first use, so that entities may refer to each other (a cycle is fine). */
+        private volatile @Nullable EntityMetadata<?> targetMetadata;
+
+        Relation(EntityMapping mapping, String name, FieldInfo foreignKey, Class<?> target, @Nullable Field holder) {
+            this.mapping = mapping;
             this.name = name;
             this.foreignKey = foreignKey;
             this.target = target;
@@ -67,7 +71,16 @@ final class EntityMetadata<T> {
         }
 
         EntityMetadata<?> target() {
-            return this.targetMetadata;
+            EntityMetadata<?> resolved = this.targetMetadata;
+            if (resolved == null) {
+                resolved = this.mapping.entity(this.target);
+                if (resolved.id == null) {
+                    throw new IllegalArgumentException("@ForeignKey " + this.foreignKey.name + " refers to "
+                            + this.target.getName() + ", which has no @Id property");
+                }
+                this.targetMetadata = resolved;
+            }
+            return resolved;
         }
     }
 
@@ -120,7 +133,7 @@ final class EntityMetadata<T> {
             ForeignKey foreignKey = property.findAnnotation(ForeignKey.class);
             if (foreignKey != null) {
                 String name = foreignKey.name().isEmpty() ? defaultRelationName(property.getName()) : foreignKey.name();
-                relationsByName.put(name, new Relation(name, field, foreignKey.to(), holderField(type, name)));
+                relationsByName.put(name, new Relation(mapping, name, field, foreignKey.to(), holderField(type, name)));
             }
         }
         this.fields = Collections.unmodifiableMap(byName);
@@ -129,14 +142,10 @@ final class EntityMetadata<T> {
         this.relations = Collections.unmodifiableMap(relationsByName);
     }
 
+    /** Checks every relation's target now (its mapping and its id), once the entity is published. */
     void resolveRelations() {
         for (Relation relation : this.relations.values()) {
-            relation.targetMetadata = this.mapping.entity(relation.target);
-            if (relation.targetMetadata.id == null) {
-                throw new IllegalArgumentException("@ForeignKey " + this.type.getSimpleName() + "."
-                        + relation.foreignKey.name
-                        + " refers to " + relation.target.getName() + ", which has no @Id property");
-            }
+            relation.target();
         }
     }
 
