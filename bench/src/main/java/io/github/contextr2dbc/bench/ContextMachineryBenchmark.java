@@ -1,8 +1,5 @@
 package io.github.contextr2dbc.bench;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-
 import java.util.concurrent.TimeUnit;
 
 import io.github.contextr2dbc.Database;
@@ -11,6 +8,7 @@ import io.github.contextr2dbc.Routing;
 import io.github.contextr2dbc.RoutingHint;
 import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.bench.stub.StubConnectionFactory;
+import io.github.contextr2dbc.data.Repository;
 import io.r2dbc.pool.ConnectionPool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,7 +22,12 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.springframework.data.annotation.Id;
+import org.springframework.data.relational.core.mapping.Table;
 import reactor.core.publisher.Mono;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
 
 /**
  * The CPU and allocation cost of the unit-of-work machinery alone, on the in-memory
@@ -74,6 +77,16 @@ public class ContextMachineryBenchmark {
     private Mono<Item> routedRead;
 
     private Mono<Item> unroutedRead;
+    private Repository<DataItem, Integer> items;
+
+    /** {@code bench_item} for the query set point read. */
+    @Table("bench_item")
+    public record DataItem(@Id Integer id, String name, Integer price) {
+
+        Item toItem() {
+            return new Item(this.id, this.name, this.price);
+        }
+    }
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -98,6 +111,11 @@ public class ContextMachineryBenchmark {
                 .flatMap(session -> session.sql(Workload.READ_SQL).bind(0, 1).one(Item::of)));
         if (!Workload.expected(1).equals(this.routedRead.block()) || this.routedReplica.acquisitions() != 1) {
             throw new IllegalStateException("The routed read did not go to the stub replica");
+        }
+        this.items = Repository.of(this.db, DataItem.class);
+        if (!Workload.expected(1).equals(querySetPointRead()) || !Workload.expected(1).equals(handWrittenPointRead())) {
+            throw new IllegalStateException("The point reads read " + querySetPointRead() + " and "
+                    + handWrittenPointRead() + " from the stub");
         }
         for (Variant variant : variants()) {
             Item item = variant.read(1).block();
@@ -201,5 +219,27 @@ public class ContextMachineryBenchmark {
     @Benchmark
     public Item replicaTransaction() {
         return this.unroutedRead.block();
+    }
+
+    /**
+     * A repository point read, {@code items.get(1)} ({@code objects().filter("id", 1).get()}: the SQL built with
+     * the SQL model, the row mapped by Spring Data's converter), in a unit of work on the stub. Compare with
+     * {@link #handWrittenPointRead()}.
+     */
+    @Benchmark
+    public Item querySetPointRead() {
+        return inNewUnitOfWork(this.items.get(1)).map(DataItem::toItem).block();
+    }
+
+    /**
+     * The same point read written by hand: {@code dbSession(db)}, a literal SQL string and a row mapper, in a
+     * unit of work on the same stub database as {@link #querySetPointRead()}.
+     */
+    @Benchmark
+    public Item handWrittenPointRead() {
+        return inNewUnitOfWork(dbSession(this.db).flatMap(session -> session
+                .sql("SELECT bench_item.id, bench_item.name, bench_item.price FROM bench_item WHERE bench_item.id = $1")
+                .bind(0, 1)
+                .one(Item::of))).block();
     }
 }
