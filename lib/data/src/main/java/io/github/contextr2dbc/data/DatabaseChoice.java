@@ -1,28 +1,71 @@
 package io.github.contextr2dbc.data;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.DbSession;
+import io.github.contextr2dbc.Routing;
+import io.github.contextr2dbc.RoutingHint;
+import io.github.contextr2dbc.UnitOfWork;
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
 
 /**
- * The one place that picks the database a query set's statement runs on. Reads (plain selects, counts,
- * exists, values, aggregates) default to the repository's database; writes (insert, update, delete, and
- * selects that lock rows) go to the repository's database as the primary; {@code using(db)} overrides both.
+ * The one place that picks where a repository's statements run.
  *
- * <p>Replica routing plugs in here: {@link #forRead} is where a routed choice (replica for reads in a GET
- * request, the primary after a write in the same unit of work) replaces the repository's database.
+ * <ul>
+ *   <li>Without routing: reads and writes on the repository's database, or on the one given with
+ *       {@code using(db)}.</li>
+ *   <li>With routing (a repository built on a {@link Routing}): reads (plain selects, counts, exists, values,
+ *       aggregates) through {@link Routing#readSession(RoutingHint)} with the entity type as the hint — a
+ *       replica in GET requests, the primary after a write in the same unit of work, and so on; writes and
+ *       locking reads through {@link Routing#writeSession(RoutingHint)}; {@code using(db)} is passed on as the
+ *       hint's override.</li>
+ *   <li>Outside any unit of work: on a connection of the chosen database's session-aware connection factory
+ *       (auto-commit when the database allows it).</li>
+ * </ul>
  */
 final class DatabaseChoice {
 
-    private DatabaseChoice() {
+    /** Where one statement runs: the unit of work's session, or, with no unit of work, this database. */
+    record Where(Mono<DbSession> session, Database outside) {
     }
 
-    /** The database a read runs on. */
-    static Database forRead(Database repositoryDatabase, @Nullable Database using) {
-        return using != null ? using : repositoryDatabase;
+    private final Database database;
+
+    private final @Nullable Routing routing;
+
+    private final RoutingHint hint;
+
+    DatabaseChoice(Database database, @Nullable Routing routing, Class<?> entityType) {
+        this.database = database;
+        this.routing = routing;
+        this.hint = RoutingHint.of(entityType);
     }
 
-    /** The database a write (or a locking read) runs on. */
-    static Database forWrite(Database primary, @Nullable Database using) {
-        return using != null ? using : primary;
+    /** The repository's database: the primary writes go to when nothing else is said. */
+    Database database() {
+        return this.database;
+    }
+
+    /** Where a read runs. */
+    Where forRead(@Nullable Database using) {
+        if (this.routing == null) {
+            return fixed(using);
+        }
+        RoutingHint hint = using == null ? this.hint : this.hint.using(using);
+        return new Where(this.routing.readSession(hint), using != null ? using : this.database);
+    }
+
+    /** Where a write (or a read that locks rows) runs. */
+    Where forWrite(@Nullable Database using) {
+        if (this.routing == null) {
+            return fixed(using);
+        }
+        RoutingHint hint = using == null ? this.hint : this.hint.using(using);
+        return new Where(this.routing.writeSession(hint), using != null ? using : this.database);
+    }
+
+    private Where fixed(@Nullable Database using) {
+        Database db = using != null ? using : this.database;
+        return new Where(UnitOfWork.dbSession(db), db);
     }
 }

@@ -67,7 +67,7 @@ public final class QuerySet<T> {
 
     private final EntityMetadata<T> meta;
 
-    private final Database database;
+    private final DatabaseChoice choice;
 
     private final @Nullable Database using;
 
@@ -89,15 +89,15 @@ public final class QuerySet<T> {
 
     private final List<Aggregate> annotations;
 
-    QuerySet(EntityMetadata<T> meta, Database database) {
-        this(meta, database, null, List.of(), List.of(), null, 0, false, Lock.NONE, Set.of(), List.of(), List.of());
+    QuerySet(EntityMetadata<T> meta, DatabaseChoice choice) {
+        this(meta, choice, null, List.of(), List.of(), null, 0, false, Lock.NONE, Set.of(), List.of(), List.of());
     }
 
-    private QuerySet(EntityMetadata<T> meta, Database database, @Nullable Database using, List<Q> filters,
+    private QuerySet(EntityMetadata<T> meta, DatabaseChoice choice, @Nullable Database using, List<Q> filters,
             List<String> ordering, @Nullable Long limit, long offset, boolean distinct, Lock lock,
             Set<String> outerJoins, List<String> related, List<Aggregate> annotations) {
         this.meta = meta;
-        this.database = database;
+        this.choice = choice;
         this.using = using;
         this.filters = filters;
         this.ordering = ordering;
@@ -124,7 +124,7 @@ public final class QuerySet<T> {
         }
         List<Q> next = new ArrayList<>(this.filters);
         next.add(condition);
-        return new QuerySet<>(this.meta, this.database, this.using, List.copyOf(next), this.ordering, this.limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, List.copyOf(next), this.ordering, this.limit,
                 this.offset, this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
@@ -162,7 +162,7 @@ public final class QuerySet<T> {
                         + Arrays.toString(fields));
             }
         }
-        return new QuerySet<>(this.meta, this.database, this.using, this.filters, List.of(fields), this.limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, this.filters, List.of(fields), this.limit,
                 this.offset, this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
@@ -185,7 +185,7 @@ public final class QuerySet<T> {
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative, got " + limit);
         }
-        return new QuerySet<>(this.meta, this.database, this.using, this.filters, this.ordering, limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, limit,
                 this.offset, this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
@@ -198,7 +198,7 @@ public final class QuerySet<T> {
         if (offset < 0) {
             throw new IllegalArgumentException("offset must not be negative, got " + offset);
         }
-        return new QuerySet<>(this.meta, this.database, this.using, this.filters, this.ordering, this.limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 offset, this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
@@ -221,7 +221,7 @@ public final class QuerySet<T> {
 
     /** {@code SELECT DISTINCT}. */
     public QuerySet<T> distinct() {
-        return new QuerySet<>(this.meta, this.database, this.using, this.filters, this.ordering, this.limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 this.offset, true, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
@@ -244,7 +244,7 @@ public final class QuerySet<T> {
     }
 
     private QuerySet<T> withLock(Lock lock) {
-        return new QuerySet<>(this.meta, this.database, this.using, this.filters, this.ordering, this.limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 this.offset, this.distinct, lock, this.outerJoins, this.related, this.annotations);
     }
 
@@ -255,7 +255,7 @@ public final class QuerySet<T> {
     public QuerySet<T> outerJoin(String... relationPaths) {
         Set<String> next = new LinkedHashSet<>(this.outerJoins);
         next.addAll(List.of(relationPaths));
-        return new QuerySet<>(this.meta, this.database, this.using, this.filters, this.ordering, this.limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 this.offset, this.distinct, this.lock, Set.copyOf(next), this.related, this.annotations);
     }
 
@@ -266,7 +266,7 @@ public final class QuerySet<T> {
     public QuerySet<T> selectRelated(String... relationPaths) {
         List<String> next = new ArrayList<>(this.related);
         next.addAll(List.of(relationPaths));
-        return new QuerySet<>(this.meta, this.database, this.using, this.filters, this.ordering, this.limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 this.offset, this.distinct, this.lock, this.outerJoins, List.copyOf(next), this.annotations);
     }
 
@@ -278,7 +278,7 @@ public final class QuerySet<T> {
     public QuerySet<T> annotate(Aggregate... aggregates) {
         List<Aggregate> next = new ArrayList<>(this.annotations);
         next.addAll(List.of(aggregates));
-        return new QuerySet<>(this.meta, this.database, this.using, this.filters, this.ordering, this.limit,
+        return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 this.offset, this.distinct, this.lock, this.outerJoins, this.related, List.copyOf(next));
     }
 
@@ -287,8 +287,8 @@ public final class QuerySet<T> {
         if (db == null) {
             throw new IllegalArgumentException("using(null): pass a Database");
         }
-        return new QuerySet<>(this.meta, db, db, this.filters, this.ordering, this.limit, this.offset, this.distinct,
-                this.lock, this.outerJoins, this.related, this.annotations);
+        return new QuerySet<>(this.meta, this.choice, db, this.filters, this.ordering, this.limit, this.offset,
+                this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
     // ---- reading ----
@@ -700,7 +700,7 @@ public final class QuerySet<T> {
     }
 
     private QuerySet<T> byId(T entity) {
-        return new QuerySet<>(this.meta, this.database, this.using, List.of(), List.of(), null, 0, false, Lock.NONE,
+        return new QuerySet<>(this.meta, this.choice, this.using, List.of(), List.of(), null, 0, false, Lock.NONE,
                 Set.of(), List.of(), List.of()).filter(this.meta.requireId().name, idOf(entity));
     }
 
@@ -708,13 +708,12 @@ public final class QuerySet<T> {
         return this.meta.entity.getIdentifierAccessor(entity).getRequiredIdentifier();
     }
 
-    private Database readDatabase() {
-        return this.lock == Lock.NONE ? DatabaseChoice.forRead(this.database, this.using)
-                : DatabaseChoice.forWrite(this.database, this.using);
+    private DatabaseChoice.Where readDatabase() {
+        return this.lock == Lock.NONE ? this.choice.forRead(this.using) : this.choice.forWrite(this.using);
     }
 
-    private Database writeDatabase() {
-        return DatabaseChoice.forWrite(this.database, this.using);
+    private DatabaseChoice.Where writeDatabase() {
+        return this.choice.forWrite(this.using);
     }
 
     private QueryCompiler compiler() {

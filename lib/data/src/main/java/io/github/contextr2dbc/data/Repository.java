@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.Routing;
+import io.github.contextr2dbc.RoutingHint;
 import io.github.contextr2dbc.DbSession;
 import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
@@ -53,7 +55,7 @@ public abstract class Repository<T, ID> {
     /** Rows per statement of {@link #bulkCreate(Iterable)}. */
     public static final int DEFAULT_BATCH_SIZE = 500;
 
-    private final Database database;
+    private final DatabaseChoice choice;
 
     private final EntityMetadata<T> meta;
 
@@ -78,13 +80,40 @@ public abstract class Repository<T, ID> {
         if (database == null || mapping == null) {
             throw new IllegalArgumentException("A Repository needs a Database and an EntityMapping");
         }
-        this.database = database;
         this.meta = mapping.entity(type != null ? type : inferType());
+        this.choice = new DatabaseChoice(database, null, this.meta.type);
+    }
+
+    /**
+     * A repository whose statements go through {@code routing}: reads to a replica where the routing says so
+     * (GET requests, no write yet in the unit of work, ...), writes and locking reads to the primary; the
+     * entity type is this class's first type argument and the routing hint.
+     *
+     * @throws IllegalStateException if the type argument cannot be read (use the constructor with a class)
+     * @throws IllegalArgumentException if the entity is not mappable (message from Spring Data)
+     */
+    protected Repository(Routing routing) {
+        this(routing, EntityMapping.defaults(), null);
+    }
+
+    /** Like {@link #Repository(Routing)}, for {@code type} and with a mapping of its own. */
+    protected Repository(Routing routing, EntityMapping mapping, Class<T> type) {
+        if (routing == null || mapping == null) {
+            throw new IllegalArgumentException("A Repository needs a Routing and an EntityMapping");
+        }
+        this.meta = mapping.entity(type != null ? type : inferType());
+        this.choice = new DatabaseChoice(routing.dbForWrite(RoutingHint.of(this.meta.type)), routing, this.meta.type);
     }
 
     /** A repository of {@code type} with no managers of its own, on the default mapping. */
     public static <T, ID> Repository<T, ID> of(Database database, Class<T> type) {
         return new Repository<>(database, EntityMapping.defaults(), type) {
+        };
+    }
+
+    /** A routed repository of {@code type} with no managers of its own, on the default mapping. */
+    public static <T, ID> Repository<T, ID> of(Routing routing, Class<T> type) {
+        return new Repository<>(routing, EntityMapping.defaults(), type) {
         };
     }
 
@@ -114,12 +143,12 @@ public abstract class Repository<T, ID> {
 
     /** The database its statements run on (reads may be routed elsewhere; writes go here). */
     public Database database() {
-        return this.database;
+        return this.choice.database();
     }
 
     /** A new query set of all rows of the entity's table (lazy: runs nothing). */
     public QuerySet<T> objects() {
-        return new QuerySet<>(this.meta, this.database);
+        return new QuerySet<>(this.meta, this.choice);
     }
 
     /**
@@ -130,7 +159,7 @@ public abstract class Repository<T, ID> {
      */
     public Mono<T> create(T entity) {
         return Mono.defer(() -> Inserts.insert(this.meta, List.of(entity), false)
-                .query(DatabaseChoice.forWrite(this.database, null), objects()::readEntity).next());
+                .query(this.choice.forWrite(null), objects()::readEntity).next());
     }
 
     /** {@link #bulkCreate(Iterable, int)} with {@link #DEFAULT_BATCH_SIZE}. */
@@ -164,7 +193,7 @@ public abstract class Repository<T, ID> {
                 batches.add(batch);
             }
             return Flux.fromIterable(batches).concatMap(rows -> Inserts.insert(this.meta, rows, false)
-                    .query(DatabaseChoice.forWrite(this.database, null), objects()::readEntity));
+                    .query(this.choice.forWrite(null), objects()::readEntity));
         });
     }
 
@@ -231,7 +260,7 @@ public abstract class Repository<T, ID> {
                     id == null ? SQL.nullLiteral() : compiler.value(new QueryCompiler.Target(this.meta.table,
                             this.meta, idField, List.of(), idField.name), id))).build();
             return new Sql(this.meta.mapping.renderer.render(delete), compiler.binds)
-                    .update(DatabaseChoice.forWrite(this.database, null)).map(count -> count > 0);
+                    .update(this.choice.forWrite(null)).map(count -> count > 0);
         });
     }
 
@@ -273,11 +302,11 @@ public abstract class Repository<T, ID> {
      * a unit of work
      */
     public Mono<Void> commit() {
-        return UnitOfWork.dbSession(this.database).flatMap(DbSession::commit);
+        return UnitOfWork.dbSession(this.choice.database()).flatMap(DbSession::commit);
     }
 
     @Override
     public String toString() {
-        return "Repository<" + this.meta.name() + "> on " + this.database.name();
+        return "Repository<" + this.meta.name() + "> on " + this.choice.database().name();
     }
 }

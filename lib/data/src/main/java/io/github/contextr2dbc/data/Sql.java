@@ -3,7 +3,6 @@ package io.github.contextr2dbc.data;
 import java.util.List;
 import java.util.function.BiFunction;
 
-import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.SqlStatement;
 import io.github.contextr2dbc.UnitOfWork;
 import io.r2dbc.spi.Connection;
@@ -14,8 +13,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * One rendered statement with its bound values, and how it runs: in the current unit of work's session for
- * the database ({@code dbSession}), or, with no unit of work, on a connection of the database's
+ * One rendered statement with its bound values, and how it runs: in the current unit of work's session
+ * chosen by {@link DatabaseChoice}, or, with no unit of work, on a connection of the chosen database's
  * session-aware connection factory (which fails with {@code NoUnitOfWorkException} unless the database
  * allows {@code AUTOCOMMIT} outside units of work). Never commits, never begins a transaction itself.
  */
@@ -34,24 +33,24 @@ final class Sql {
         this.binds = binds;
     }
 
-    <R> Flux<R> query(Database db, BiFunction<Row, RowMetadata, R> mapper) {
+    <R> Flux<R> query(DatabaseChoice.Where where, BiFunction<Row, RowMetadata, R> mapper) {
         return Flux.deferContextual(context -> {
             if (UnitOfWork.find(context).isPresent()) {
-                return UnitOfWork.dbSession(db).flatMapMany(session -> bind(session.sql(this.text)).map(mapper));
+                return where.session().flatMapMany(session -> bind(session.sql(this.text)).map(mapper));
             }
-            return Flux.usingWhen(db.connectionFactory().create(),
+            return Flux.usingWhen(where.outside().connectionFactory().create(),
                     connection -> Flux.from(bind(connection.createStatement(this.text)).execute())
                             .concatMap(result -> result.map(mapper)),
                     Connection::close, (connection, error) -> connection.close(), Connection::close);
         });
     }
 
-    Mono<Long> update(Database db) {
+    Mono<Long> update(DatabaseChoice.Where where) {
         return Mono.deferContextual(context -> {
             if (UnitOfWork.find(context).isPresent()) {
-                return UnitOfWork.dbSession(db).flatMap(session -> bind(session.sql(this.text)).rowsUpdated());
+                return where.session().flatMap(session -> bind(session.sql(this.text)).rowsUpdated());
             }
-            return Mono.usingWhen(db.connectionFactory().create(),
+            return Mono.usingWhen(where.outside().connectionFactory().create(),
                     connection -> Flux.from(bind(connection.createStatement(this.text)).execute())
                             .concatMap(result -> result.getRowsUpdated()).reduce(0L, Long::sum),
                     Connection::close, (connection, error) -> connection.close(), Connection::close);
