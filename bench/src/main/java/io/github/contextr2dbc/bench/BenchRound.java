@@ -21,11 +21,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>{@code
  * cd bench && java -cp target/benchmarks.jar io.github.contextr2dbc.bench.BenchRound \
- *     [--runs 3] [--rounds 12] [--slice-ms 1000] [--steps db,http,latency,scaling,pgbench] [--out results]
+ *     [--runs 3] [--rounds 12] [--slice-ms 1000] [--point-s 5] [--steps db,http,scaling,pgbench] [--out results]
  * }</pre>
  *
  * <ul>
  * <li>{@code db}: {@link InterleavedComparison}, {@code --runs} JVM runs (the spread over runs in the table);
+ * <li>{@code http}: {@link HttpComparison} (servers and load generator each in a JVM of its own), {@code --runs}
+ *     runs, each ending with the latency of the point read at a fixed rate;
+ * <li>{@code scaling}: {@link ScalingCurve} (units of work in flight, retained heap per waiting unit of work, the
+ *     latency of the unit of work alone at a fixed rate), {@code --point-s} seconds per point (default 5);
  * <li>{@code pgbench}: {@link PgbenchCeiling} (the physical ceiling);
  * <li>{@code report} alone (or with the others): rewrites the report from the rows already in {@code <out>/raw/}.
  * </ul>
@@ -37,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 public final class BenchRound {
 
     /** The steps that measure, in the order they run. */
-    static final List<String> STEPS = List.of("db", "pgbench");
+    static final List<String> STEPS = List.of("db", "http", "scaling", "pgbench");
 
     private BenchRound() {
     }
@@ -55,6 +59,7 @@ public final class BenchRound {
         int sliceMillis = quick ? 50 : InterleavedComparison.DEFAULT_SLICE_MS;
         Set<String> steps = new LinkedHashSet<>(STEPS);
         Path out = Path.of("results");
+        String pointSeconds = quick ? "0.3" : "5";
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[i + 1]);
@@ -62,8 +67,9 @@ public final class BenchRound {
                 case "--slice-ms" -> sliceMillis = Integer.parseInt(args[i + 1]);
                 case "--steps" -> steps = new LinkedHashSet<>(List.of(args[i + 1].split(",")));
                 case "--out" -> out = Path.of(args[i + 1]);
+                case "--point-s" -> pointSeconds = args[i + 1];
                 default -> throw new IllegalArgumentException("Unknown option " + args[i] + ": --runs, --rounds, "
-                        + "--slice-ms, --steps " + String.join(",", STEPS) + ",report, --out");
+                        + "--slice-ms, --point-s, --steps " + String.join(",", STEPS) + ",report, --out");
             }
         }
         Path raw = out.resolve("raw");
@@ -79,6 +85,18 @@ public final class BenchRound {
                     ChildJvm.run(List.of(property(raw.resolve("db-" + run + ".tsv"))), InterleavedComparison.class,
                             List.of(Integer.toString(rounds), Integer.toString(sliceMillis)), 120);
                 }
+            }
+            if (steps.contains("http")) {
+                for (int run = 1; run <= runs; run++) {
+                    System.out.printf("%n# BenchRound: http, JVM run %d of %d%n", run, runs);
+                    ChildJvm.run(List.of(property(raw.resolve("http-" + run + ".tsv"))), HttpComparison.class,
+                            List.of(Integer.toString(rounds), Integer.toString(sliceMillis)), 180);
+                }
+            }
+            if (steps.contains("scaling")) {
+                System.out.printf("%n# BenchRound: scaling%n");
+                ChildJvm.run(List.of(property(raw.resolve("scaling.tsv"))), ScalingCurve.class, List.of(pointSeconds),
+                        180);
             }
             if (steps.contains("pgbench")) {
                 System.out.printf("%n# BenchRound: pgbench%n");

@@ -149,20 +149,34 @@ public final class InterleavedComparison {
                         if (!workload.kinds().contains(kind)) {
                             continue;
                         }
-                        IntFunction<Mono<?>> unitOfWork = workload.unitOfWork.apply(variant);
-                        Load.run(WIRE_UNITS, 1, unitOfWork);
-                        wire.reset();
-                        Load.run(WIRE_UNITS, 1, unitOfWork);
-                        double units = WIRE_UNITS;
-                        double[] counts = {wire.roundTrips.get() / units, wire.simpleQueries.get() / units,
-                            wire.syncs.get() / units, wire.parses.get() / units};
+                        double[] counts = count(wire, workload.unitOfWork.apply(variant));
                         out.accept(String.format(Locale.ROOT, "%-19s %-22s %11.2f %6.2f %6.2f %6.2f", workload.label,
                                 label(workload, kind), counts[0], counts[1], counts[2], counts[3]));
                         tsv.row("wire", workload.label, kind.label(), counts[0], counts[1], counts[2], counts[3]);
                     }
+                    if (Variant.savepoints(kind)) {
+                        double[] counts = count(wire, i -> variant.readUpdateSavepoint(
+                                io.github.contextr2dbc.bench.Workload.randomId()));
+                        out.accept(String.format(Locale.ROOT, "%-19s %-22s %11.2f %6.2f %6.2f %6.2f", SAVEPOINT_LABEL,
+                                kind.label(), counts[0], counts[1], counts[2], counts[3]));
+                        tsv.row("wire", SAVEPOINT_LABEL, kind.label(), counts[0], counts[1], counts[2], counts[3]);
+                    }
                 }
             }
         }
+    }
+
+    /** The label of the read-update-savepoint block in the wire table (counted there, timed in ScalingCurve). */
+    static final String SAVEPOINT_LABEL = "read+update+savepoint";
+
+    /** Round trips, Q, S, P per unit of work of {@code unitOfWork}, one at a time, after as many for warm-up. */
+    private static double[] count(WireCounter wire, IntFunction<Mono<?>> unitOfWork) {
+        Load.run(WIRE_UNITS, 1, unitOfWork);
+        wire.reset();
+        Load.run(WIRE_UNITS, 1, unitOfWork);
+        double units = WIRE_UNITS;
+        return new double[] {wire.roundTrips.get() / units, wire.simpleQueries.get() / units,
+            wire.syncs.get() / units, wire.parses.get() / units};
     }
 
     private static double compare(Workload workload, int concurrency, List<Variant.Kind> kinds,

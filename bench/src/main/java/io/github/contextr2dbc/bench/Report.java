@@ -39,6 +39,61 @@ final class Report {
                     + "medians)", ratios, 0.95, 1.2));
             md.append("\n![context-r2dbc / variant](db-ratios.svg)\n");
         }
+        List<Tsv.Run> http = Tsv.runs(raw, "http-");
+        if (!http.isEmpty()) {
+            List<DbReport.Ratio> ratios = new ArrayList<>();
+            md.append("\n## HTTP, interleaved (Spring Boot servers in JVMs of their own, the load generator in another)"
+                    + "\n\n").append(HttpReport.markdown(http, ratios));
+            write(out.resolve("http-ratios.svg"), SvgChart.ratios("HTTP: context (WebFilter + DbSession) / variant, "
+                    + "paired (whisker: runs' medians)", ratios, 0.95, 1.2));
+            md.append("\n![HTTP ratios](http-ratios.svg)\n");
+        }
+        List<Tsv.Run> latency = new ArrayList<>(http);
+        List<Tsv.Run> scaling = Tsv.runs(raw, "scaling");
+        latency.addAll(scaling);
+        if (latency.stream().anyMatch(run -> !run.rows("latency").isEmpty())) {
+            md.append("\n## Latency at a fixed rate (open model, corrected for coordinated omission)\n\n")
+                    .append("| what | variant | rate /s | p50 µs | p99 µs | p99.9 µs | max µs | errors | saturated |\n"
+                            + "|---|---|---|---|---|---|---|---|---|\n");
+            for (Tsv.Run run : latency) {
+                for (String[] row : run.rows("latency")) {
+                    md.append("| ").append(String.join(" | ", row)).append(" |\n");
+                }
+            }
+        }
+        if (!scaling.isEmpty()) {
+            md.append("\n## How cost grows: units of work in flight on a pool of 16\n\n")
+                    .append("Closed model: throughput, and p50 / p99 from the start of each unit of work to its end "
+                            + "(queueing for a connection included).\n\n"
+                            + "| workload | variant | in flight | ops/s | p50 µs | p99 µs |\n|---|---|---|---|---|---|\n");
+            java.util.Map<String, List<double[]>> curves = new java.util.LinkedHashMap<>();
+            for (Tsv.Run run : scaling) {
+                for (String[] row : run.rows("scaling")) {
+                    md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %.0f |%n", row[0], row[1], row[2],
+                            Double.parseDouble(row[3]), Double.parseDouble(row[4]), Double.parseDouble(row[5])));
+                    curves.computeIfAbsent(row[0] + ": " + row[1], k -> new ArrayList<>())
+                            .add(new double[] {Double.parseDouble(row[2]), Double.parseDouble(row[3])});
+                }
+            }
+            md.append("\nRetained heap per waiting unit of work (the tables locked by another connection: 16 units "
+                    + "hold the connections, the rest wait for one; heap after a full GC):\n\n"
+                    + "| workload | variant | waiting | bytes per unit of work |\n|---|---|---|---|\n");
+            for (Tsv.Run run : scaling) {
+                for (String[] row : run.rows("heap")) {
+                    md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f |%n", row[0], row[1], row[2],
+                            Double.parseDouble(row[3])));
+                }
+            }
+            List<SvgChart.Series> series = new ArrayList<>();
+            curves.forEach((name, points) -> {
+                if (name.startsWith(ScalingCurve.Workload.POINT_READ.label)) {
+                    series.add(new SvgChart.Series(name.substring(name.indexOf(": ") + 2), points));
+                }
+            });
+            write(out.resolve("scaling.svg"), SvgChart.lines("Point read: throughput by units of work in flight "
+                    + "(pool of 16)", "units of work in flight (log)", "units of work/s", series));
+            md.append("\n![scaling](scaling.svg)\n");
+        }
         List<Tsv.Run> pgbench = Tsv.runs(raw, "pgbench");
         if (!pgbench.isEmpty()) {
             md.append("\n## The ceiling: pgbench -M prepared\n\n| workload | clients | tx/s |\n|---|---|---|\n");

@@ -134,7 +134,8 @@ class QuickModeIT {
         // 2 header lines, the wire table (2 header lines, one row per variant and workload), then the slices'
         // table (a header, every variant for point read and insert, all but spring-data for the empty unit of
         // work, at 2 concurrencies)
-        assertThat(lines).hasSize(2 + 2 + (3 * variants - 1) + 1 + 2 * (3 * variants - 1));
+        int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints).count();
+        assertThat(lines).hasSize(2 + 2 + (3 * variants - 1) + savepointVariants + 1 + 2 * (3 * variants - 1));
         assertThat(lines.get(1)).contains("seed");
         assertThat(rows).filteredOn(row -> row.startsWith("rate\t")).hasSize(2 * (3 * variants - 1));
         assertThat(lines).anySatisfy(line -> assertThat(line).contains("context (lazy)"))
@@ -147,6 +148,72 @@ class QuickModeIT {
         assertThat(wire(rows, "point read", Variant.Kind.SPRING_CLIENT)).isEqualTo(3.0);
         assertThat(wire(rows, "empty unit of work", Variant.Kind.CONTEXT)).isZero();
         assertThat(wire(rows, "empty unit of work", Variant.Kind.RAW)).isEqualTo(2.0);
+        // the savepoint workload really sets a savepoint: BEGIN, SAVEPOINT, RELEASE, COMMIT and two statements
+        for (Variant.Kind kind : Variant.Kind.values()) {
+            if (Variant.savepoints(kind)) {
+                String[] row = rows.stream().map(line -> line.split("\\t"))
+                        .filter(r -> r[0].equals("wire") && r[1].equals(InterleavedComparison.SAVEPOINT_LABEL)
+                                && r[2].equals(kind.label()))
+                        .findFirst().orElseThrow();
+                assertThat(Double.parseDouble(row[4])).as("%s simple queries per savepoint block", kind).isEqualTo(4.0);
+                assertThat(Double.parseDouble(row[5])).as("%s statements per savepoint block", kind).isEqualTo(2.0);
+            }
+        }
+    }
+
+    @Test
+    void theHttpComparisonRunsEveryBootServerInAJvmOfItsOwn() throws Exception {
+        System.setProperty(BenchSettings.QUICK_PROPERTY, "true");
+        List<String> lines = new ArrayList<>();
+        List<String> rows = new ArrayList<>();
+        try (TsvOut tsv = TsvOut.to(rows)) {
+            HttpComparison.run(1, 20, lines::add, tsv);
+        } finally {
+            System.clearProperty(BenchSettings.QUICK_PROPERTY);
+        }
+        lines.forEach(System.out::println);
+        int servers = BenchServer.VARIANTS.size();
+        assertThat(rows).filteredOn(row -> row.startsWith("http\t")).hasSize(3 * 2 * servers);
+        assertThat(rows).filteredOn(row -> row.startsWith("latency\t")).hasSize(servers);
+        for (String[] row : rows.stream().map(line -> line.split("\t")).filter(r -> r[0].equals("http-acquisitions"))
+                .toList()) {
+            boolean ping = row[1].equals(HttpComparison.Route.PING.label);
+            boolean transactional = row[3].startsWith("tx-");
+            assertThat(Double.parseDouble(row[4])).as("acquisitions per request of %s %s", row[3], row[1])
+                    .isEqualTo(ping && !transactional ? 0.0 : 1.0);
+        }
+        java.nio.file.Path out = java.nio.file.Path.of("target/quick-http");
+        java.nio.file.Files.createDirectories(out.resolve("raw"));
+        java.nio.file.Files.write(out.resolve("raw/http-1.tsv"), rows);
+        String report = java.nio.file.Files.readString(Report.write(out));
+        assertThat(report).contains("## HTTP").contains("| GET /items/{id} | 64 | tx-data |").contains("## Latency");
+        assertThat(out.resolve("http-ratios.svg")).content().contains("context / tx-client");
+    }
+
+    @Test
+    void theScalingCurveRunsEveryVariantThatCanExpressTheWorkload() throws Exception {
+        System.setProperty(BenchSettings.QUICK_PROPERTY, "true");
+        List<String> lines = new ArrayList<>();
+        List<String> rows = new ArrayList<>();
+        try (TsvOut tsv = TsvOut.to(rows)) {
+            ScalingCurve.run(0.05, lines::add, tsv);
+        } finally {
+            System.clearProperty(BenchSettings.QUICK_PROPERTY);
+        }
+        lines.forEach(System.out::println);
+        int variants = Variant.Kind.values().length;
+        int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints).count();
+        assertThat(rows).filteredOn(row -> row.startsWith("scaling\t")).hasSize(3 * (variants + savepointVariants));
+        assertThat(rows).filteredOn(row -> row.startsWith("heap\t")).hasSize(variants + savepointVariants);
+        assertThat(rows).filteredOn(row -> row.startsWith("latency\t")).hasSize(variants)
+                .allSatisfy(row -> assertThat(row).endsWith("\t0\tfalse"));
+        assertThat(lines).noneMatch(line -> line.contains("WARNING"));
+        java.nio.file.Path out = java.nio.file.Path.of("target/quick-scaling");
+        java.nio.file.Files.createDirectories(out.resolve("raw"));
+        java.nio.file.Files.write(out.resolve("raw/scaling.tsv"), rows);
+        String report = java.nio.file.Files.readString(Report.write(out));
+        assertThat(report).contains("## How cost grows").contains("| read + update in a savepoint | context-atomic | 256 |");
+        assertThat(out.resolve("scaling.svg")).content().contains("polyline");
     }
 
     /** Round trips per unit of work of {@code kind} on {@code workload}, from the wire rows. */
