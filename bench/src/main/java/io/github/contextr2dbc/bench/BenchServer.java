@@ -73,7 +73,10 @@ import reactor.netty.http.HttpResources;
     BenchServer.TxDataController.class})
 public class BenchServer {
 
-    /** The variants, as {@code -Dbench.variant} names them. */
+    /**
+     * The variants, as {@code -Dbench.variant} names them. (QuerySet placeholder, issue 17 item 5: a
+     * {@code context-queryset} server, the WebFilter with lib/data's QuerySets, goes here once they exist.)
+     */
     static final List<String> VARIANTS = List.of("raw-pipelined", "context", "context-data", "tx-client", "tx-data");
 
     static final String VARIANT = "bench.variant";

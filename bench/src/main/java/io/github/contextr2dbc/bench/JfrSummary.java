@@ -21,7 +21,11 @@ import jdk.jfr.consumer.RecordingFile;
  *
  * <pre>{@code
  * java -cp bench/target/benchmarks.jar io.github.contextr2dbc.bench.JfrSummary recording.jfr [top methods, 25]
+ *     [skip seconds, 0] [thread name prefix]
  * }</pre>
+ * Skip the first seconds of the recording to leave the start-up (class loading, Spring's context, the JIT's first
+ * compilations) out, and give a thread-name prefix ({@code reactor-http}, {@code reactor-tcp}) to look at the event
+ * loops only.
  */
 public final class JfrSummary {
 
@@ -53,11 +57,24 @@ public final class JfrSummary {
 
     public static void main(String[] args) throws IOException {
         int top = args.length > 1 ? Integer.parseInt(args[1]) : 25;
+        double skipSeconds = args.length > 2 ? Double.parseDouble(args[2]) : 0;
+        String threadPrefix = args.length > 3 ? args[3] : "";
+        List<RecordedEvent> events = RecordingFile.readAllEvents(Path.of(args[0]));
+        java.time.Instant first = events.stream().map(RecordedEvent::getStartTime).min(java.time.Instant::compareTo)
+                .orElse(java.time.Instant.EPOCH);
         Map<String, Integer> layers = new LinkedHashMap<>();
         Map<String, Integer> methods = new HashMap<>();
         int samples = 0;
-        for (RecordedEvent event : RecordingFile.readAllEvents(Path.of(args[0]))) {
+        for (RecordedEvent event : events) {
             if (!event.getEventType().getName().equals("jdk.ExecutionSample")) {
+                continue;
+            }
+            if (java.time.Duration.between(first, event.getStartTime()).toMillis() < skipSeconds * 1000) {
+                continue;
+            }
+            jdk.jfr.consumer.RecordedThread thread = event.getThread("sampledThread");
+            if (!threadPrefix.isEmpty() && (thread == null || thread.getJavaName() == null
+                    || !thread.getJavaName().startsWith(threadPrefix))) {
                 continue;
             }
             RecordedStackTrace stack = event.getStackTrace();

@@ -29,6 +29,10 @@ public interface Variant extends AutoCloseable {
         SPRING_CLIENT,
         /** A Spring Data R2DBC repository inside a {@code TransactionalOperator}. */
         SPRING_DATA;
+        // QUERYSET PLACEHOLDER (issue 17, item 5): once lib/data's QuerySets exist, add CONTEXT_QUERYSET here (a
+        // QuerySetVariant: the point read and a filtered list through a QuerySet in inNewUnitOfWork), the
+        // filtered-list workload to InterleavedComparison.Workload, and a "context-queryset" server to
+        // BenchServer.VARIANTS; QuickModeIT covers them through its loops over Kind and BenchServer.VARIANTS.
 
         /** The kind for a parameter value such as {@code spring-client}. */
         public static Kind of(String name) {
