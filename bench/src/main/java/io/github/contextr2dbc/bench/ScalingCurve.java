@@ -40,7 +40,8 @@ import reactor.core.publisher.Mono;
  * <pre>{@code
  * java [JvmFlags] -cp bench/target/benchmarks.jar io.github.contextr2dbc.bench.ScalingCurve [seconds per point]
  * }</pre>
- * {@code -Dbench.out=file.tsv}: rows for {@link BenchRound}; {@code -Dbench.heap.histogram=true} also prints the
+ * {@code -Dbench.out=file.tsv}: rows for {@link BenchRound}; {@code -Dbench.kinds=raw,context}: those variants only
+ * (the curve and the heap measure); {@code -Dbench.heap.histogram=true} also prints the
  * classes whose live objects grew most per waiting unit of work ({@code jcmd GC.class_histogram} of this JVM).
  */
 public final class ScalingCurve {
@@ -79,8 +80,10 @@ public final class ScalingCurve {
 
         List<Variant.Kind> kinds() {
             List<Variant.Kind> kinds = new ArrayList<>();
+            String only = System.getProperty("bench.kinds", "");
             for (Variant.Kind kind : Variant.Kind.values()) {
-                if (this == POINT_READ || Variant.savepoints(kind)) {
+                if ((this == POINT_READ || Variant.savepoints(kind))
+                        && (only.isBlank() || List.of(only.split(",")).contains(kind.label()))) {
                     kinds.add(kind);
                 }
             }
