@@ -101,7 +101,7 @@ public final class BenchRound {
             if (steps.contains("pgbench")) {
                 System.out.printf("%n# BenchRound: pgbench%n");
                 ChildJvm.run(List.of(property(raw.resolve("pgbench.tsv"))), PgbenchCeiling.class,
-                        List.of(quick ? "1" : "10"), 30);
+                        List.of(quick ? "3" : "10"), 30);
             }
             if (steps.stream().anyMatch(STEPS::contains)) {
                 Files.writeString(machine, Machine.capture("end"), StandardCharsets.UTF_8,

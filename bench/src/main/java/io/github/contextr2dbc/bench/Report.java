@@ -57,7 +57,10 @@ final class Report {
                             + "|---|---|---|---|---|---|---|---|---|\n");
             for (Tsv.Run run : latency) {
                 for (String[] row : run.rows("latency")) {
-                    md.append("| ").append(String.join(" | ", row)).append(" |\n");
+                    md.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %s |%n",
+                            row[0], row[1], Double.parseDouble(row[2]), Double.parseDouble(row[3]),
+                            Double.parseDouble(row[4]), Double.parseDouble(row[5]), Double.parseDouble(row[6]), row[7],
+                            row[8]));
                 }
             }
         }

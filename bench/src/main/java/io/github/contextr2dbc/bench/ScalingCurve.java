@@ -161,8 +161,9 @@ public final class ScalingCurve {
             Flux.concat(Mono.from(locker.beginTransaction()),
                     Flux.from(locker.createStatement("LOCK TABLE bench_item, bench_stock IN ACCESS EXCLUSIVE MODE")
                             .execute()).flatMap(result -> result.getRowsUpdated()).then()).blockLast(Duration.ofSeconds(30));
-            long before = usedHeapAfterGc();
+            // the histogram first: its attach machinery must not land between the two heap measures
             Map<String, long[]> histogramBefore = Boolean.getBoolean("bench.heap.histogram") ? histogram() : null;
+            long before = usedHeapAfterGc();
             Disposable running = Flux.range(0, count).flatMap(unitOfWork::apply, count, 1).subscribe(null, error -> { });
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (variant.poolMetrics().pendingAcquireSize() < count - BenchSettings.POOL_SIZE
