@@ -133,7 +133,8 @@ public final class BenchRound {
                 rows.add("machine\tCPU\t" + firstLine("/proc/cpuinfo", "model name"));
                 rows.add("machine\tmemory\t" + firstLine("/proc/meminfo", "MemTotal"));
                 rows.add("machine\tOS\t" + System.getProperty("os.name") + " " + System.getProperty("os.version"));
-                rows.add("machine\tJava\t" + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+                rows.add("machine\tJava\t" + System.getProperty("java.vm.name") + " " + System.getProperty(
+                        "java.version"));
                 rows.add("machine\tJVM flags of every measuring JVM\t" + String.join(" ", JvmFlags.PINNED));
                 rows.add("machine\tacquire timeout\t" + BenchSettings.AcquireTimeoutMode.current().name()
                         .toLowerCase(Locale.ROOT));

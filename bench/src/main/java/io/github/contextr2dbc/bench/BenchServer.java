@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.contextr2dbc.DbSession;
-import io.github.contextr2dbc.spring.Databases;
 import io.github.contextr2dbc.bench.server.InsertedRow;
 import io.github.contextr2dbc.bench.server.InsertedRows;
 import io.github.contextr2dbc.bench.server.ItemRow;
 import io.github.contextr2dbc.bench.server.ItemRows;
+import io.github.contextr2dbc.spring.Databases;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.postgresql.PostgresqlConnectionFactoryProvider;
 import io.r2dbc.spi.ConnectionFactories;
@@ -154,7 +154,8 @@ public class BenchServer {
         @GetMapping("/bench/acquisitions")
         long acquisitions() {
             CountingConnectionFactory counting = this.pool.getIfAvailable();
-            return counting != null ? counting.acquisitions() : this.databases.getObject().defaultDatabase().acquisitions();
+            return counting != null ? counting.acquisitions() : this.databases.getObject().defaultDatabase()
+                    .acquisitions();
         }
     }
 

@@ -100,7 +100,8 @@ public class ContextMachineryBenchmark {
     }
 
     private Variant[] variants() {
-        return new Variant[] {this.raw, this.rawPipelined, this.context, this.contextAtomic, this.springClient, this.springData};
+        return new Variant[] {this.raw, this.rawPipelined, this.context, this.contextAtomic, this.springClient,
+            this.springData};
     }
 
     /** {@code Mono.just(1).block()}: the subscribe-and-block cost that every other score includes. */

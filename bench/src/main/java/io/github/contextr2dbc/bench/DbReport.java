@@ -37,7 +37,8 @@ final class DbReport {
         for (int r = 0; r < runs.size(); r++) {
             Tsv.Run run = runs.get(r);
             for (String[] row : run.rows("rate")) {
-                List<Map<Integer, Double>> byRun = rates.computeIfAbsent(row[0] + "|" + row[1], k -> new LinkedHashMap<>())
+                List<Map<Integer, Double>> byRun = rates.computeIfAbsent(row[0] + "|" + row[1],
+                        k -> new LinkedHashMap<>())
                         .computeIfAbsent(row[2], k -> new ArrayList<>());
                 while (byRun.size() <= r) {
                     byRun.add(new LinkedHashMap<>());

@@ -94,7 +94,8 @@ public final class HttpComparison {
             boolean sharedLoops = variant.endsWith(SHARED_LOOPS) || Boolean.getBoolean("bench.shared-loops");
             List<String> properties = new ArrayList<>(List.of(
                     "-D" + BenchServer.VARIANT + "=" + variant.replace(SHARED_LOOPS, ""),
-                    "-D" + BenchServer.URL + "=" + url, "-Dserver.port=" + port, "-Dbench.shared-loops=" + sharedLoops));
+                    "-D" + BenchServer.URL + "=" + url, "-Dserver.port=" + port, "-Dbench.shared-loops="
+                            + sharedLoops));
             if (jfr != null) {
                 properties.add("-XX:StartFlightRecording=filename=" + jfr.resolve(variant + ".jfr").toAbsolutePath()
                         + ",settings=profile,dumponexit=true");
@@ -103,12 +104,16 @@ public final class HttpComparison {
             this.client = new BenchHttpClient(port, 64);
         }
 
-        /** Waits until {@code /ping} answers (at most 10 minutes: five Boot applications starting at once on a busy 2-core machine took over 3). */
+        /**
+         * Waits until {@code /ping} answers (at most 10 minutes: five Boot applications starting at once on a busy
+         * 2-core machine took over 3).
+         */
         void awaitReady() {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
             while (true) {
                 if (!this.process.isAlive()) {
-                    throw new IllegalStateException("The " + this.variant + " server exited: " + this.process.exitValue());
+                    throw new IllegalStateException("The " + this.variant + " server exited: "
+                            + this.process.exitValue());
                 }
                 try {
                     this.client.get(WebRoutes.PING).block(java.time.Duration.ofSeconds(5));
@@ -123,7 +128,8 @@ public final class HttpComparison {
         }
 
         long acquisitions() {
-            return Long.parseLong(this.client.get("/bench/acquisitions").block(java.time.Duration.ofSeconds(30)).trim());
+            String count = this.client.get("/bench/acquisitions").block(java.time.Duration.ofSeconds(30));
+            return Long.parseLong(count.trim());
         }
 
         @Override
@@ -149,13 +155,15 @@ public final class HttpComparison {
     static List<Double> run(int rounds, int sliceMillis, Consumer<String> out, TsvOut tsv) {
         long seed = Long.getLong("bench.seed", System.nanoTime());
         Random random = new Random(seed);
-        List<String> variants = List.of(System.getProperty("bench.http.variants", String.join(",", BenchServer.VARIANTS))
-                .split(","));
+        List<String> variants = List.of(System.getProperty("bench.http.variants",
+                String.join(",", BenchServer.VARIANTS)).split(","));
         String jfrDir = System.getProperty("bench.jfr", "");
         BenchDatabase database = BenchDatabase.create();
         out.accept(String.format(Locale.ROOT, "# HTTP: %d rounds, %d ms per variant per round, batches of %d requests, "
-                + "acquire timeout %s, shared loops %s, slice order seed %d (-Dbench.seed=%d replays it); client flags %s",
-                rounds, sliceMillis, batch(), BenchSettings.AcquireTimeoutMode.current().name().toLowerCase(Locale.ROOT),
+                + "acquire timeout %s, shared loops %s, slice order seed %d (-Dbench.seed=%d replays it); "
+                + "client flags %s",
+                rounds, sliceMillis, batch(),
+                BenchSettings.AcquireTimeoutMode.current().name().toLowerCase(Locale.ROOT),
                 Boolean.getBoolean("bench.shared-loops"), seed, seed,
                 java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
         tsv.row("seed", seed);

@@ -87,13 +87,16 @@ public final class JfrSummary {
             layers.merge(layer(type), 1, Integer::sum);
             methods.merge(type + "." + frame.getMethod().getName(), 1, Integer::sum);
         }
-        System.out.printf(Locale.ROOT, "# %d execution samples in %s; by the layer of the top frame:%n", samples, args[0]);
+        System.out.printf(Locale.ROOT, "# %d execution samples in %s; by the layer of the top frame:%n", samples,
+                args[0]);
         int total = Math.max(samples, 1);
         layers.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-                .forEach(e -> System.out.printf(Locale.ROOT, "%6.1f %%  %s%n", 100.0 * e.getValue() / total, e.getKey()));
+                .forEach(e -> System.out.printf(Locale.ROOT, "%6.1f %%  %s%n", 100.0 * e.getValue() / total,
+                        e.getKey()));
         System.out.printf("# top %d methods (self):%n", top);
         methods.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(top)
-                .forEach(e -> System.out.printf(Locale.ROOT, "%6.1f %%  %s%n", 100.0 * e.getValue() / total, e.getKey()));
+                .forEach(e -> System.out.printf(Locale.ROOT, "%6.1f %%  %s%n", 100.0 * e.getValue() / total,
+                        e.getKey()));
     }
 
     private static String layer(String type) {

@@ -69,7 +69,8 @@ final class OpenLoad {
         }
         try {
             if (!done.await(60, TimeUnit.SECONDS)) {
-                throw new IllegalStateException(remaining.get() + " requests still in flight 60 s after the last start");
+                throw new IllegalStateException(remaining.get()
+                        + " requests still in flight 60 s after the last start");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -89,7 +90,8 @@ final class OpenLoad {
 
     /** {@code p50 / p99 / p99.9 / max} in µs, for a report line. */
     static String describe(Outcome outcome) {
-        return String.format(java.util.Locale.ROOT, "p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, max %.0f µs (%d started, "
+        return String.format(java.util.Locale.ROOT, "p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, max %.0f µs "
+                + "(%d started, "
                 + "%d errors%s)", outcome.micros(50), outcome.micros(99), outcome.micros(99.9),
                 outcome.histogram().getMaxValue() / 1000.0, outcome.started(), outcome.errors(),
                 outcome.saturated() ? ", SATURATED" : "");

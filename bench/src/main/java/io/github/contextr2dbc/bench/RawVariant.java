@@ -59,7 +59,8 @@ final class RawVariant implements Variant {
     /** The point read, then {@code SAVEPOINT}, the update, {@code RELEASE SAVEPOINT} (rolled back to it on error). */
     @Override
     public Mono<Item> readUpdateSavepoint(int id) {
-        return inTransaction(connection -> Flux.from(connection.createStatement(Workload.READ_SQL).bind(0, id).execute())
+        return inTransaction(connection -> Flux.from(connection.createStatement(Workload.READ_SQL).bind(0, id)
+                        .execute())
                 .concatMap(result -> result.map(Item::of))
                 .next()
                 .flatMap(item -> Mono.from(connection.createSavepoint(SAVEPOINT))

@@ -53,7 +53,8 @@ final class Report {
         latency.addAll(scaling);
         if (latency.stream().anyMatch(run -> !run.rows("latency").isEmpty())) {
             md.append("\n## Latency at a fixed rate (open model, corrected for coordinated omission)\n\n")
-                    .append("| what | variant | rate /s | p50 µs | p99 µs | p99.9 µs | max µs | errors | saturated |\n"
+                    .append("| what | variant | rate /s | p50 µs | p99 µs | p99.9 µs | max µs | errors "
+                            + "| saturated |\n"
                             + "|---|---|---|---|---|---|---|---|---|\n");
             for (Tsv.Run run : latency) {
                 for (String[] row : run.rows("latency")) {
@@ -68,11 +69,13 @@ final class Report {
             md.append("\n## How cost grows: units of work in flight on a pool of 16\n\n")
                     .append("Closed model: throughput, and p50 / p99 from the start of each unit of work to its end "
                             + "(queueing for a connection included).\n\n"
-                            + "| workload | variant | in flight | ops/s | p50 µs | p99 µs |\n|---|---|---|---|---|---|\n");
+                            + "| workload | variant | in flight | ops/s | p50 µs | p99 µs |\n"
+                            + "|---|---|---|---|---|---|\n");
             java.util.Map<String, List<double[]>> curves = new java.util.LinkedHashMap<>();
             for (Tsv.Run run : scaling) {
                 for (String[] row : run.rows("scaling")) {
-                    md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %.0f |%n", row[0], row[1], row[2],
+                    md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f | %.0f |%n", row[0], row[1],
+                            row[2],
                             Double.parseDouble(row[3]), Double.parseDouble(row[4]), Double.parseDouble(row[5])));
                     curves.computeIfAbsent(row[0] + ": " + row[1], k -> new ArrayList<>())
                             .add(new double[] {Double.parseDouble(row[2]), Double.parseDouble(row[3])});
@@ -101,7 +104,8 @@ final class Report {
         if (!pgbench.isEmpty()) {
             md.append("\n## The ceiling: pgbench -M prepared\n\n| workload | clients | tx/s |\n|---|---|---|\n");
             for (String[] row : pgbench.get(0).rows("pgbench")) {
-                md.append(String.format(Locale.ROOT, "| %s | %s | %.0f |%n", row[0], row[1], Double.parseDouble(row[2])));
+                md.append(String.format(Locale.ROOT, "| %s | %s | %.0f |%n", row[0], row[1],
+                        Double.parseDouble(row[2])));
             }
         }
         Path report = out.resolve("README.md");

@@ -160,11 +160,13 @@ public final class ScalingCurve {
         try {
             Flux.concat(Mono.from(locker.beginTransaction()),
                     Flux.from(locker.createStatement("LOCK TABLE bench_item, bench_stock IN ACCESS EXCLUSIVE MODE")
-                            .execute()).flatMap(result -> result.getRowsUpdated()).then()).blockLast(Duration.ofSeconds(30));
+                            .execute()).flatMap(result -> result.getRowsUpdated()).then())
+                    .blockLast(Duration.ofSeconds(30));
             // the histogram first: its attach machinery must not land between the two heap measures
             Map<String, long[]> histogramBefore = Boolean.getBoolean("bench.heap.histogram") ? histogram() : null;
             long before = usedHeapAfterGc();
-            Disposable running = Flux.range(0, count).flatMap(unitOfWork::apply, count, 1).subscribe(null, error -> { });
+            Disposable running = Flux.range(0, count).flatMap(unitOfWork::apply, count, 1).subscribe(null,
+                    error -> { });
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (variant.poolMetrics().pendingAcquireSize() < count - BenchSettings.POOL_SIZE
                     && System.nanoTime() < deadline) {
@@ -197,8 +199,10 @@ public final class ScalingCurve {
         Map<String, long[]> classes = new HashMap<>();
         try {
             Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                    Long.toString(ProcessHandle.current().pid()), "GC.class_histogram").redirectErrorStream(true).start();
-            for (String line : new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                    Long.toString(ProcessHandle.current().pid()), "GC.class_histogram").redirectErrorStream(true)
+                            .start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            for (String line : output.split("\n")) {
                 String[] columns = line.trim().split("\\s+");
                 if (columns.length >= 4 && columns[0].endsWith(":")) {
                     classes.put(columns[3], new long[] {Long.parseLong(columns[1]), Long.parseLong(columns[2])});
@@ -222,7 +226,8 @@ public final class ScalingCurve {
         List<Map.Entry<String, long[]>> growth = new ArrayList<>();
         for (Map.Entry<String, long[]> entry : after.entrySet()) {
             long[] old = before.getOrDefault(entry.getKey(), new long[2]);
-            growth.add(Map.entry(entry.getKey(), new long[] {entry.getValue()[0] - old[0], entry.getValue()[1] - old[1]}));
+            long[] now = entry.getValue();
+            growth.add(Map.entry(entry.getKey(), new long[] {now[0] - old[0], now[1] - old[1]}));
         }
         growth.sort((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]));
         System.out.println("# live objects added per waiting unit of work (class histogram): instances, bytes, class");

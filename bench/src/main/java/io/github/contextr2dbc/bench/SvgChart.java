@@ -46,9 +46,11 @@ final class SvgChart {
             for (DbReport.Ratio ratio : group.getValue()) {
                 svg.append(text(20, y + 13, ratio.label(), "normal"));
                 svg.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='%.1f' height='%d' fill='%s'/>%n",
-                        left, y + 2, ratio.median() * scale, rowHeight - 5, ratio.median() >= 1 ? "#4c9a5f" : "#c9684f"));
+                        left, y + 2, ratio.median() * scale, rowHeight - 5, ratio.median() >= 1 ? "#4c9a5f"
+                                : "#c9684f"));
                 if (!Double.isNaN(ratio.low())) {
-                    svg.append(String.format(Locale.ROOT, "<line x1='%.1f' x2='%.1f' y1='%d' y2='%d' stroke='black'/>%n",
+                    svg.append(String.format(Locale.ROOT,
+                            "<line x1='%.1f' x2='%.1f' y1='%d' y2='%d' stroke='black'/>%n",
                             left + ratio.low() * scale, left + ratio.high() * scale, y + 8, y + 8));
                 }
                 svg.append(text(left + (int) (Math.max(ratio.median(), Double.isNaN(ratio.high()) ? 0 : ratio.high())
@@ -90,7 +92,8 @@ final class SvgChart {
         double logMin = Math.log10(Math.max(minX, 1));
         double logSpan = Math.log10(maxX) - logMin;
         StringBuilder svg = header(left + width + 200, top + height + 60, title);
-        svg.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#444'/>%n",
+        svg.append(String.format(Locale.ROOT,
+                "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#444'/>%n",
                 left, top, width, height));
         for (int i = 0; i <= 4; i++) {
             double value = maxY * i / 4;

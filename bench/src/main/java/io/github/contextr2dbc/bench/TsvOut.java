@@ -60,7 +60,8 @@ final class TsvOut implements AutoCloseable {
         StringJoiner line = new StringJoiner("\t");
         line.add(kind);
         for (Object value : values) {
-            line.add(value instanceof Double number ? String.format(Locale.ROOT, "%.3f", number) : String.valueOf(value));
+            line.add(value instanceof Double number ? String.format(Locale.ROOT, "%.3f", number)
+                    : String.valueOf(value));
         }
         if (this.lines != null) {
             this.lines.add(line.toString());

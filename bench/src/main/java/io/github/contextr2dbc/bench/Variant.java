@@ -14,7 +14,9 @@ public interface Variant extends AutoCloseable {
 
     /** The variants, as named in the benchmarks' {@code variant} parameter. */
     enum Kind {
-        /** Hand-written r2dbc-pool + r2dbc-postgresql code with {@code usingWhen}: {@code BEGIN}, then the statement. */
+        /**
+         * Hand-written r2dbc-pool + r2dbc-postgresql code with {@code usingWhen}: {@code BEGIN}, then the statement.
+         */
         RAW,
         /**
          * The same with {@code BEGIN} pipelined: {@code Mono.zip(begin, statement)} (the reference floor of round
@@ -58,7 +60,10 @@ public interface Variant extends AutoCloseable {
         return create(kind, database.url());
     }
 
-    /** Creates the variant {@code kind} on the database at the R2DBC {@code url}, with the pool of {@link BenchSettings}. */
+    /**
+     * Creates the variant {@code kind} on the database at the R2DBC {@code url}, with the pool of
+     * {@link BenchSettings}.
+     */
     static Variant create(Kind kind, String url) {
         return switch (kind) {
             case CONTEXT -> new ContextVariant(BenchSettings.database("bench", url));

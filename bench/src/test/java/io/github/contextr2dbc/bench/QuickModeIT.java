@@ -134,7 +134,8 @@ class QuickModeIT {
         // 2 header lines, the wire table (2 header lines, one row per variant and workload), then the slices'
         // table (a header, every variant for point read and insert, all but spring-data for the empty unit of
         // work, at 2 concurrencies)
-        int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints).count();
+        int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints)
+                .count();
         assertThat(lines).hasSize(2 + 2 + (3 * variants - 1) + savepointVariants + 1 + 2 * (3 * variants - 1));
         assertThat(lines.get(1)).contains("seed");
         assertThat(rows).filteredOn(row -> row.startsWith("rate\t")).hasSize(2 * (3 * variants - 1));
@@ -202,7 +203,8 @@ class QuickModeIT {
         }
         lines.forEach(System.out::println);
         int variants = Variant.Kind.values().length;
-        int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints).count();
+        int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints)
+                .count();
         assertThat(rows).filteredOn(row -> row.startsWith("scaling\t")).hasSize(3 * (variants + savepointVariants));
         assertThat(rows).filteredOn(row -> row.startsWith("heap\t")).hasSize(variants + savepointVariants);
         assertThat(rows).filteredOn(row -> row.startsWith("latency\t")).hasSize(variants)
@@ -212,7 +214,8 @@ class QuickModeIT {
         java.nio.file.Files.createDirectories(out.resolve("raw"));
         java.nio.file.Files.write(out.resolve("raw/scaling.tsv"), rows);
         String report = java.nio.file.Files.readString(Report.write(out));
-        assertThat(report).contains("## How cost grows").contains("| read + update in a savepoint | context-atomic | 256 |");
+        assertThat(report).contains("## How cost grows").contains(
+                "| read + update in a savepoint | context-atomic | 256 |");
         assertThat(out.resolve("scaling.svg")).content().contains("polyline");
     }
 
@@ -235,7 +238,8 @@ class QuickModeIT {
         String text = java.nio.file.Files.readString(report);
         assertThat(text).contains("Quick mode").contains("| point read | 64 | raw-pipelined |")
                 .contains("db-ratios.svg").contains("-XX:+UseParallelGC");
-        assertThat(report.resolveSibling("db-ratios.svg")).content().startsWith("<svg").contains("context / raw-pipelined");
+        assertThat(report.resolveSibling("db-ratios.svg")).content().startsWith("<svg").contains(
+                "context / raw-pipelined");
     }
 
     @Test
