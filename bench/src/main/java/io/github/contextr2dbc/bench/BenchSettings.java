@@ -56,6 +56,50 @@ public final class BenchSettings {
     /** The pool's acquire timeout, for every variant (the context-r2dbc default). */
     public static final Duration ACQUIRE_TIMEOUT = Duration.ofSeconds(10);
 
+    /**
+     * The system property choosing the acquire-timeout behaviour of every variant ({@link AcquireTimeoutMode}):
+     * {@code -Dbench.acquire-timeout=waiting} (the default), {@code none} or {@code every}.
+     */
+    public static final String ACQUIRE_TIMEOUT_PROPERTY = "bench.acquire-timeout";
+
+    /**
+     * How the pools of the variants time their acquisitions. context-r2dbc's {@code Database} always times
+     * only the acquisitions that wait (a timer is scheduled only when no idle connection is handed out during
+     * the subscription); r2dbc-pool's {@code maxAcquireTime} schedules and cancels a timer on every
+     * acquisition. The mode says what the other variants (raw, raw-pipelined, Spring) get.
+     */
+    public enum AcquireTimeoutMode {
+        /**
+         * The fair default: every variant times only the acquisitions that wait, with {@link #ACQUIRE_TIMEOUT}
+         * (context-r2dbc by itself, the others through {@link WaitingAcquireTimeout} around a pool without
+         * {@code maxAcquireTime}).
+         */
+        WAITING,
+        /**
+         * Spring Boot's default ({@code spring.r2dbc.pool.max-acquire-time} unset): no acquire timeout for
+         * the r2dbc-pool variants. context-r2dbc cannot switch its timeout off (the builder wants a positive
+         * duration): it keeps its waiting-only timer, which costs nothing for an acquisition that does not
+         * wait.
+         */
+        NONE,
+        /**
+         * Round 2's configuration: r2dbc-pool's {@code maxAcquireTime(ACQUIRE_TIMEOUT)}, a timer on every
+         * acquisition, for the r2dbc-pool variants (unfair to them; kept to compare with round 2).
+         */
+        EVERY;
+
+        /** The mode of this JVM ({@link #ACQUIRE_TIMEOUT_PROPERTY}). */
+        public static AcquireTimeoutMode current() {
+            String value = System.getProperty(ACQUIRE_TIMEOUT_PROPERTY, "waiting");
+            try {
+                return valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException unknown) {
+                throw new IllegalArgumentException("-D" + ACQUIRE_TIMEOUT_PROPERTY + "=" + value
+                        + ": expected waiting, none or every", unknown);
+            }
+        }
+    }
+
     /** Idle time and life time of pooled connections, for every variant (the context-r2dbc defaults). */
     public static final Duration MAX_IDLE_TIME = Duration.ofMinutes(30);
 
@@ -94,16 +138,21 @@ public final class BenchSettings {
     /**
      * The pool every non-context-r2dbc variant uses: the same settings {@link Database} gives its own
      * r2dbc-pool (see {@link #database(String, String)}); no validation query (the driver's local check).
+     * r2dbc-pool's {@code maxAcquireTime} only in {@link AcquireTimeoutMode#EVERY}: in the default mode the
+     * acquisitions are timed by {@link CountingConnectionFactory} (only those that wait), in
+     * {@link AcquireTimeoutMode#NONE} not at all.
      */
     public static ConnectionPoolConfiguration pool(ConnectionFactory connectionFactory, String name) {
-        return ConnectionPoolConfiguration.builder(connectionFactory)
+        ConnectionPoolConfiguration.Builder builder = ConnectionPoolConfiguration.builder(connectionFactory)
                 .name(name)
                 .initialSize(0)
                 .maxSize(POOL_SIZE)
-                .maxAcquireTime(ACQUIRE_TIMEOUT)
                 .maxIdleTime(MAX_IDLE_TIME)
-                .maxLifeTime(MAX_LIFE_TIME)
-                .build();
+                .maxLifeTime(MAX_LIFE_TIME);
+        if (AcquireTimeoutMode.current() == AcquireTimeoutMode.EVERY) {
+            builder.maxAcquireTime(ACQUIRE_TIMEOUT);
+        }
+        return builder.build();
     }
 
     /** The context-r2dbc database handle, with the same pool settings as {@link #pool(ConnectionFactory, String)}. */

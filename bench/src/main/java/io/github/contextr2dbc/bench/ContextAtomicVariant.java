@@ -31,6 +31,14 @@ final class ContextAtomicVariant extends ContextVariant {
         return inNewUnitOfWork(atomic(this.db).wrap(insertStatement(name, price)));
     }
 
+    /** The outermost block reads, then a nested block (a savepoint) updates. */
+    @Override
+    public Mono<Item> readUpdateSavepoint(int id) {
+        return inNewUnitOfWork(atomic(this.db).wrap(readStatement(id).flatMap(item -> atomic(this.db)
+                .wrap(dbSession(this.db).flatMap(session -> session.sql(Workload.UPDATE_SQL).bind(0, id).execute()))
+                .thenReturn(item))));
+    }
+
     /** A block that asks for the session and runs no statement: it opens nothing. */
     @Override
     public Mono<Integer> empty(int value) {

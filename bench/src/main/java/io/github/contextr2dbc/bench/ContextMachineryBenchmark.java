@@ -52,6 +52,8 @@ public class ContextMachineryBenchmark {
 
     private Variant raw;
 
+    private Variant rawPipelined;
+
     private Variant context;
 
     private Variant contextAtomic;
@@ -91,6 +93,7 @@ public class ContextMachineryBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         this.raw = Variant.create(Variant.Kind.RAW, this.stub);
+        this.rawPipelined = Variant.create(Variant.Kind.RAW_PIPELINED, this.stub);
         this.context = Variant.create(Variant.Kind.CONTEXT, this.stub);
         this.contextAtomic = Variant.create(Variant.Kind.CONTEXT_ATOMIC, this.stub);
         this.springClient = Variant.create(Variant.Kind.SPRING_CLIENT, this.stub);
@@ -137,7 +140,8 @@ public class ContextMachineryBenchmark {
     }
 
     private Variant[] variants() {
-        return new Variant[] {this.raw, this.context, this.contextAtomic, this.springClient, this.springData};
+        return new Variant[] {this.raw, this.rawPipelined, this.context, this.contextAtomic, this.springClient,
+            this.springData};
     }
 
     /** {@code Mono.just(1).block()}: the subscribe-and-block cost that every other score includes. */
@@ -192,6 +196,12 @@ public class ContextMachineryBenchmark {
     @Benchmark
     public Item rawTransaction() {
         return this.raw.read(1).block();
+    }
+
+    /** The same with {@code BEGIN} pipelined ({@code Mono.zip(begin, statement)}): the reference floor. */
+    @Benchmark
+    public Item rawPipelinedTransaction() {
+        return this.rawPipelined.read(1).block();
     }
 
     /** Spring {@code TransactionalOperator} + {@code DatabaseClient}: the point read ({@link SpringClientVariant#read(int)}). */

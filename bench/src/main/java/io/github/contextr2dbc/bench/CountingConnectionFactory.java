@@ -12,7 +12,8 @@ import reactor.core.publisher.Mono;
 /**
  * An r2dbc-pool {@link ConnectionPool} that counts the connections handed out, the way context-r2dbc's
  * {@code Database.acquisitions()} does (one {@code doOnNext} per acquisition), for the raw and Spring
- * variants.
+ * variants; in the default {@link BenchSettings.AcquireTimeoutMode#WAITING} mode it also times the
+ * acquisitions that wait ({@link WaitingAcquireTimeout}), as context-r2dbc's {@code Database} does.
  */
 final class CountingConnectionFactory implements ConnectionFactory {
 
@@ -24,7 +25,11 @@ final class CountingConnectionFactory implements ConnectionFactory {
 
     CountingConnectionFactory(ConnectionPool pool) {
         this.pool = pool;
-        this.create = pool.create().doOnNext(connection -> this.acquisitions.incrementAndGet());
+        Mono<Connection> acquisition = pool.create();
+        if (BenchSettings.AcquireTimeoutMode.current() == BenchSettings.AcquireTimeoutMode.WAITING) {
+            acquisition = new WaitingAcquireTimeout(acquisition, BenchSettings.ACQUIRE_TIMEOUT);
+        }
+        this.create = acquisition.doOnNext(connection -> this.acquisitions.incrementAndGet());
     }
 
     @Override

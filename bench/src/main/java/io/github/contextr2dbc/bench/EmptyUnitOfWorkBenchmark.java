@@ -34,7 +34,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
         timeUnit = TimeUnit.SECONDS)
 public class EmptyUnitOfWorkBenchmark {
 
-    @Param({"raw", "context", "context-atomic", "spring-client"})
+    @Param({"raw", "raw-pipelined", "context", "context-atomic", "spring-client"})
     public String variant;
 
     @Param({"1", "64"})

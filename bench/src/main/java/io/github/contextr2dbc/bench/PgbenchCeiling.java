@@ -47,12 +47,16 @@ public final class PgbenchCeiling {
                 new String[] {"empty transaction", "BEGIN;\nCOMMIT;\n"});
         System.out.println("# " + version(pgbench) + ", " + seconds + " s per run, against " + pair.primaryUrl(database.name()));
         System.out.printf("%-18s %8s %12s%n", "workload", "clients", "tps");
-        for (String[] workload : workloads) {
-            Path script = scripts.resolve(workload[0].replace(' ', '_') + ".sql");
-            Files.writeString(script, workload[1], StandardCharsets.UTF_8);
-            for (int clients : new int[] {1, BenchSettings.POOL_SIZE}) {
-                double tps = run(pgbench, pair, database.name(), script, clients, seconds);
-                System.out.printf("%-18s %8d %12.0f%n", workload[0], clients, tps);
+        try (TsvOut tsv = TsvOut.fromProperty()) {
+            tsv.row("version", version(pgbench));
+            for (String[] workload : workloads) {
+                Path script = scripts.resolve(workload[0].replace(' ', '_') + ".sql");
+                Files.writeString(script, workload[1], StandardCharsets.UTF_8);
+                for (int clients : new int[] {1, BenchSettings.POOL_SIZE}) {
+                    double tps = run(pgbench, pair, database.name(), script, clients, seconds);
+                    System.out.printf("%-18s %8d %12.0f%n", workload[0], clients, tps);
+                    tsv.row("pgbench", workload[0], clients, tps);
+                }
             }
         }
         System.exit(0);

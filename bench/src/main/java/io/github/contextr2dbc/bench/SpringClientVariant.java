@@ -8,7 +8,9 @@ import io.r2dbc.spi.ConnectionFactory;
 import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.binding.BindMarkersFactory;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.reactive.TransactionalOperator;
+import org.springframework.transaction.support.DefaultTransactionDefinition;
 import reactor.core.publisher.Mono;
 
 /**
@@ -23,6 +25,9 @@ class SpringClientVariant implements Variant {
 
     final TransactionalOperator transactional;
 
+    /** {@code PROPAGATION_NESTED}: a savepoint inside the transaction of {@link #transactional}. */
+    final TransactionalOperator nested;
+
     /** The variant on an r2dbc-pool over {@code connectionFactory} (unpooled). */
     SpringClientVariant(ConnectionFactory connectionFactory) {
         this.pool = new CountingConnectionFactory(
@@ -32,7 +37,10 @@ class SpringClientVariant implements Variant {
                 .connectionFactory(this.pool)
                 .bindMarkers(BindMarkersFactory.indexed("$", 1))
                 .build();
-        this.transactional = TransactionalOperator.create(new R2dbcTransactionManager(this.pool));
+        R2dbcTransactionManager manager = new R2dbcTransactionManager(this.pool);
+        this.transactional = TransactionalOperator.create(manager);
+        this.nested = TransactionalOperator.create(manager,
+                new DefaultTransactionDefinition(TransactionDefinition.PROPAGATION_NESTED));
     }
 
     @Override
@@ -51,6 +59,19 @@ class SpringClientVariant implements Variant {
                 .bind(1, price)
                 .map(row -> row.get(0, Long.class))
                 .one()
+                .as(this.transactional::transactional);
+    }
+
+    /** The point read, then the update in a nested transaction (a savepoint). */
+    @Override
+    public Mono<Item> readUpdateSavepoint(int id) {
+        return this.client.sql(Workload.READ_SQL)
+                .bind(0, id)
+                .map(Item::of)
+                .one()
+                .flatMap(item -> this.client.sql(Workload.UPDATE_SQL).bind(0, id).fetch().rowsUpdated()
+                        .as(this.nested::transactional)
+                        .thenReturn(item))
                 .as(this.transactional::transactional);
     }
 

@@ -4,6 +4,8 @@ import io.r2dbc.spi.ConnectionFactory;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.r2dbc.core.R2dbcEntityTemplate;
 import org.springframework.data.r2dbc.dialect.PostgresDialect;
+import org.springframework.data.r2dbc.repository.Modifying;
+import org.springframework.data.r2dbc.repository.Query;
 import org.springframework.data.r2dbc.repository.support.R2dbcRepositoryFactory;
 import org.springframework.data.relational.core.mapping.Table;
 import org.springframework.data.repository.reactive.ReactiveCrudRepository;
@@ -21,6 +23,8 @@ final class SpringDataVariant extends SpringClientVariant {
 
     private final InsertedRepository inserted;
 
+    private final StockRepository stock;
+
     /** The variant on an r2dbc-pool over {@code connectionFactory} (unpooled). */
     SpringDataVariant(ConnectionFactory connectionFactory) {
         super(connectionFactory);
@@ -28,6 +32,7 @@ final class SpringDataVariant extends SpringClientVariant {
                 new R2dbcEntityTemplate(this.client, PostgresDialect.INSTANCE));
         this.items = factory.getRepository(ItemRepository.class);
         this.inserted = factory.getRepository(InsertedRepository.class);
+        this.stock = factory.getRepository(StockRepository.class);
     }
 
     @Override
@@ -38,6 +43,14 @@ final class SpringDataVariant extends SpringClientVariant {
     @Override
     public Mono<Long> insert(String name, int price) {
         return this.inserted.save(new InsertedEntity(null, name, price)).map(InsertedEntity::id)
+                .as(this.transactional::transactional);
+    }
+
+    /** {@code findById}, then the repository's update in a nested transaction (a savepoint). */
+    @Override
+    public Mono<Item> readUpdateSavepoint(int id) {
+        return this.items.findById(id)
+                .flatMap(entity -> this.stock.increment(id).as(this.nested::transactional).thenReturn(entity.toItem()))
                 .as(this.transactional::transactional);
     }
 
@@ -67,5 +80,19 @@ final class SpringDataVariant extends SpringClientVariant {
 
     /** The repository of {@code bench_insert}. */
     public interface InsertedRepository extends ReactiveCrudRepository<InsertedEntity, Long> {
+    }
+
+    /** The entity of {@code bench_stock}. */
+    @Table("bench_stock")
+    public record StockEntity(@Id Integer id, Integer qty) {
+    }
+
+    /** The repository of {@code bench_stock}, with the update of the savepoint workload. */
+    public interface StockRepository extends ReactiveCrudRepository<StockEntity, Integer> {
+
+        /** {@link Workload#UPDATE_SQL}: the rows updated. */
+        @Modifying
+        @Query("UPDATE bench_stock SET qty = qty + 1 WHERE id = :id")
+        Mono<Long> increment(int id);
     }
 }

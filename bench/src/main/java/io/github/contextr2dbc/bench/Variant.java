@@ -14,8 +14,15 @@ public interface Variant extends AutoCloseable {
 
     /** The variants, as named in the benchmarks' {@code variant} parameter. */
     enum Kind {
-        /** Hand-written r2dbc-pool + r2dbc-postgresql code with {@code usingWhen}. */
+        /**
+         * Hand-written r2dbc-pool + r2dbc-postgresql code with {@code usingWhen}: {@code BEGIN}, then the statement.
+         */
         RAW,
+        /**
+         * The same with {@code BEGIN} pipelined: {@code Mono.zip(begin, statement)} (the reference floor of round
+         * 3: what a good engineer writes by hand).
+         */
+        RAW_PIPELINED,
         /** context-r2dbc: {@code dbSession(db)} inside {@code UnitOfWork.inNewUnitOfWork(...)}. */
         CONTEXT,
         /** context-r2dbc with an atomic block: {@code inNewUnitOfWork(atomic(db).wrap(dbSession(db)...))}. */
@@ -24,19 +31,44 @@ public interface Variant extends AutoCloseable {
         SPRING_CLIENT,
         /** A Spring Data R2DBC repository inside a {@code TransactionalOperator}. */
         SPRING_DATA;
+        // QUERYSET PLACEHOLDER (issue 17, item 5): once lib/data's QuerySets exist, add CONTEXT_QUERYSET here (a
+        // QuerySetVariant: the point read and a filtered list through a QuerySet in inNewUnitOfWork), the
+        // filtered-list workload to InterleavedComparison.Workload, and a "context-queryset" server to
+        // BenchServer.VARIANTS; QuickModeIT covers them through its loops over Kind and BenchServer.VARIANTS.
 
         /** The kind for a parameter value such as {@code spring-client}. */
         public static Kind of(String name) {
             return valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
         }
+
+        /** The parameter value of the kind, such as {@code spring-client}. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /**
+         * Whether the kind's empty unit of work is lazy (opens no transaction, takes no connection: context-r2dbc)
+         * or eager (acquire, {@code BEGIN}, {@code COMMIT}, release: the others).
+         */
+        public boolean lazy() {
+            return this == CONTEXT || this == CONTEXT_ATOMIC;
+        }
     }
 
     /** Creates the variant {@code kind} on {@code database}, with the pool of {@link BenchSettings}. */
     static Variant create(Kind kind, BenchDatabase database) {
+        return create(kind, database.url());
+    }
+
+    /**
+     * Creates the variant {@code kind} on the database at the R2DBC {@code url}, with the pool of
+     * {@link BenchSettings}.
+     */
+    static Variant create(Kind kind, String url) {
         return switch (kind) {
-            case CONTEXT -> new ContextVariant(BenchSettings.database("bench", database.url()));
-            case CONTEXT_ATOMIC -> new ContextAtomicVariant(BenchSettings.database("bench", database.url()));
-            default -> create(kind, database.connectionFactory());
+            case CONTEXT -> new ContextVariant(BenchSettings.database("bench", url));
+            case CONTEXT_ATOMIC -> new ContextAtomicVariant(BenchSettings.database("bench", url));
+            default -> create(kind, io.r2dbc.spi.ConnectionFactories.get(url));
         };
     }
 
@@ -46,7 +78,8 @@ public interface Variant extends AutoCloseable {
      */
     static Variant create(Kind kind, ConnectionFactory connectionFactory) {
         return switch (kind) {
-            case RAW -> new RawVariant(connectionFactory);
+            case RAW -> new RawVariant(connectionFactory, false);
+            case RAW_PIPELINED -> new RawVariant(connectionFactory, true);
             case CONTEXT -> new ContextVariant(BenchSettings.database("bench", connectionFactory));
             case CONTEXT_ATOMIC -> new ContextAtomicVariant(BenchSettings.database("bench", connectionFactory));
             case SPRING_CLIENT -> new SpringClientVariant(connectionFactory);
@@ -59,6 +92,22 @@ public interface Variant extends AutoCloseable {
 
     /** {@code BEGIN; INSERT ... RETURNING id; COMMIT}: the generated id. */
     Mono<Long> insert(String name, int price);
+
+    /**
+     * The atomic block with a nested savepoint: {@code BEGIN; SELECT … (the point read); SAVEPOINT; UPDATE
+     * bench_stock … WHERE id = $1; RELEASE SAVEPOINT; COMMIT}: the item read.
+     *
+     * @throws UnsupportedOperationException for the variants that cannot express a savepoint (context-r2dbc's
+     *     plain unit of work: a savepoint needs an atomic block, which is the {@code context-atomic} variant)
+     */
+    default Mono<Item> readUpdateSavepoint(int id) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no savepoint workload");
+    }
+
+    /** Whether the kind can run {@link #readUpdateSavepoint(int)}. */
+    static boolean savepoints(Kind kind) {
+        return kind != Kind.CONTEXT;
+    }
 
     /**
      * A unit of work that runs no statement, emitting {@code value}.

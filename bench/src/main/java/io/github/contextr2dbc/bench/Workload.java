@@ -18,6 +18,9 @@ public final class Workload {
     public static final String INSERT_SQL =
             "INSERT INTO \"bench_insert\" (\"name\", \"price\") VALUES ($1, $2) RETURNING \"id\"";
 
+    /** The update of the read-update-savepoint workload, in its savepoint (a nested atomic block). */
+    public static final String UPDATE_SQL = "UPDATE bench_stock SET qty = qty + 1 WHERE id = $1";
+
     /** The name every inserted row gets. */
     public static final String INSERTED_NAME = "bench";
 
@@ -27,7 +30,10 @@ public final class Workload {
             "INSERT INTO bench_item (id, name, price) SELECT i, 'item ' || i, i % 1000 FROM generate_series(1, "
                     + BenchSettings.ROWS + ") AS i",
             "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, name text NOT NULL, price integer NOT NULL)",
+            "CREATE TABLE bench_stock (id integer PRIMARY KEY, qty integer NOT NULL)",
+            "INSERT INTO bench_stock (id, qty) SELECT i, 0 FROM generate_series(1, " + BenchSettings.ROWS + ") AS i",
             "VACUUM ANALYZE bench_item",
+            "VACUUM ANALYZE bench_stock",
     };
 
     private Workload() {

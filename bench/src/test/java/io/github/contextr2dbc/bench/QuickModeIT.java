@@ -74,12 +74,12 @@ class QuickModeIT {
 
     @Test
     void anEmptyUnitOfWorkTakesNoConnectionWithContextR2dbcAndOneWithTheOthers() {
-        for (Variant.Kind kind : List.of(Variant.Kind.RAW, Variant.Kind.CONTEXT, Variant.Kind.CONTEXT_ATOMIC,
-                Variant.Kind.SPRING_CLIENT)) {
+        for (Variant.Kind kind : List.of(Variant.Kind.RAW, Variant.Kind.RAW_PIPELINED, Variant.Kind.CONTEXT,
+                Variant.Kind.CONTEXT_ATOMIC, Variant.Kind.SPRING_CLIENT)) {
             try (Variant variant = Variant.create(kind, this.database)) {
                 assertThat(Load.run(100, 10, variant::empty)).isNotNull();
                 assertThat(variant.acquisitions()).as("%s acquisitions for 100 empty units of work", kind)
-                        .isEqualTo(kind == Variant.Kind.CONTEXT || kind == Variant.Kind.CONTEXT_ATOMIC ? 0 : 100);
+                        .isEqualTo(kind.lazy() ? 0 : 100);
             }
         }
     }
@@ -119,16 +119,127 @@ class QuickModeIT {
     }
 
     @Test
-    void theInterleavedComparisonRunsEveryWorkloadAndConcurrency() {
+    void theInterleavedComparisonRunsEveryWorkloadAndConcurrencyAndCountsRoundTrips() {
         System.setProperty(BenchSettings.QUICK_PROPERTY, "true");
         List<String> lines = new ArrayList<>();
-        try {
-            assertThat(InterleavedComparison.run(1, 10, lines::add)).hasSize(6).allSatisfy(ratio -> assertThat(ratio).isPositive());
+        List<String> rows = new ArrayList<>();
+        try (TsvOut tsv = TsvOut.to(rows)) {
+            assertThat(InterleavedComparison.run(1, 10, lines::add, tsv)).hasSize(6)
+                    .allSatisfy(ratio -> assertThat(ratio).isPositive());
         } finally {
             System.clearProperty(BenchSettings.QUICK_PROPERTY);
         }
-        // a header, then 5 variants for point read and insert, 4 for the empty unit of work, at 2 concurrencies
-        assertThat(lines).hasSize(2 + 2 * (5 + 5 + 4));
+        lines.forEach(System.out::println);
+        int variants = Variant.Kind.values().length;
+        // 2 header lines, the wire table (2 header lines, one row per variant and workload), then the slices'
+        // table (a header, every variant for point read and insert, all but spring-data for the empty unit of
+        // work, at 2 concurrencies)
+        int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints)
+                .count();
+        assertThat(lines).hasSize(2 + 2 + (3 * variants - 1) + savepointVariants + 1 + 2 * (3 * variants - 1));
+        assertThat(lines.get(1)).contains("seed");
+        assertThat(rows).filteredOn(row -> row.startsWith("rate\t")).hasSize(2 * (3 * variants - 1));
+        assertThat(lines).anySatisfy(line -> assertThat(line).contains("context (lazy)"))
+                .anySatisfy(line -> assertThat(line).contains("raw-pipelined (eager)"));
+        // on the wire: BEGIN waits for its answer with raw code, goes with the statement when pipelined and with
+        // context-r2dbc; a lazy empty unit of work sends nothing
+        assertThat(wire(rows, "point read", Variant.Kind.RAW)).isEqualTo(3.0);
+        assertThat(wire(rows, "point read", Variant.Kind.RAW_PIPELINED)).isLessThan(2.5);
+        assertThat(wire(rows, "point read", Variant.Kind.CONTEXT)).isLessThan(2.5);
+        assertThat(wire(rows, "point read", Variant.Kind.SPRING_CLIENT)).isEqualTo(3.0);
+        assertThat(wire(rows, "empty unit of work", Variant.Kind.CONTEXT)).isZero();
+        assertThat(wire(rows, "empty unit of work", Variant.Kind.RAW)).isEqualTo(2.0);
+        // the savepoint workload really sets a savepoint: BEGIN, SAVEPOINT, RELEASE, COMMIT and two statements
+        for (Variant.Kind kind : Variant.Kind.values()) {
+            if (Variant.savepoints(kind)) {
+                String[] row = rows.stream().map(line -> line.split("\\t"))
+                        .filter(r -> r[0].equals("wire") && r[1].equals(InterleavedComparison.SAVEPOINT_LABEL)
+                                && r[2].equals(kind.label()))
+                        .findFirst().orElseThrow();
+                assertThat(Double.parseDouble(row[4])).as("%s simple queries per savepoint block", kind).isEqualTo(4.0);
+                assertThat(Double.parseDouble(row[5])).as("%s statements per savepoint block", kind).isEqualTo(2.0);
+            }
+        }
+    }
+
+    @Test
+    void theHttpComparisonRunsEveryBootServerInAJvmOfItsOwn() throws Exception {
+        System.setProperty(BenchSettings.QUICK_PROPERTY, "true");
+        List<String> lines = new ArrayList<>();
+        List<String> rows = new ArrayList<>();
+        try (TsvOut tsv = TsvOut.to(rows)) {
+            HttpComparison.run(1, 20, lines::add, tsv);
+        } finally {
+            System.clearProperty(BenchSettings.QUICK_PROPERTY);
+        }
+        lines.forEach(System.out::println);
+        int servers = BenchServer.VARIANTS.size();
+        assertThat(rows).filteredOn(row -> row.startsWith("http\t")).hasSize(3 * 2 * servers);
+        assertThat(rows).filteredOn(row -> row.startsWith("latency\t")).hasSize(servers);
+        for (String[] row : rows.stream().map(line -> line.split("\t")).filter(r -> r[0].equals("http-acquisitions"))
+                .toList()) {
+            boolean ping = row[1].equals(HttpComparison.Route.PING.label);
+            boolean transactional = row[3].startsWith("tx-");
+            assertThat(Double.parseDouble(row[4])).as("acquisitions per request of %s %s", row[3], row[1])
+                    .isEqualTo(ping && !transactional ? 0.0 : 1.0);
+        }
+        java.nio.file.Path out = java.nio.file.Path.of("target/quick-http");
+        java.nio.file.Files.createDirectories(out.resolve("raw"));
+        java.nio.file.Files.write(out.resolve("raw/http-1.tsv"), rows);
+        String report = java.nio.file.Files.readString(Report.write(out));
+        assertThat(report).contains("## HTTP").contains("| GET /items/{id} | 64 | tx-data |").contains("## Latency");
+        assertThat(out.resolve("http-ratios.svg")).content().contains("context / tx-client");
+    }
+
+    @Test
+    void theScalingCurveRunsEveryVariantThatCanExpressTheWorkload() throws Exception {
+        System.setProperty(BenchSettings.QUICK_PROPERTY, "true");
+        List<String> lines = new ArrayList<>();
+        List<String> rows = new ArrayList<>();
+        try (TsvOut tsv = TsvOut.to(rows)) {
+            ScalingCurve.run(0.05, lines::add, tsv);
+        } finally {
+            System.clearProperty(BenchSettings.QUICK_PROPERTY);
+        }
+        lines.forEach(System.out::println);
+        int variants = Variant.Kind.values().length;
+        int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints)
+                .count();
+        assertThat(rows).filteredOn(row -> row.startsWith("scaling\t")).hasSize(3 * (variants + savepointVariants));
+        assertThat(rows).filteredOn(row -> row.startsWith("heap\t")).hasSize(variants + savepointVariants);
+        assertThat(rows).filteredOn(row -> row.startsWith("latency\t")).hasSize(variants)
+                .allSatisfy(row -> assertThat(row).endsWith("\t0\tfalse"));
+        assertThat(lines).noneMatch(line -> line.contains("WARNING"));
+        java.nio.file.Path out = java.nio.file.Path.of("target/quick-scaling");
+        java.nio.file.Files.createDirectories(out.resolve("raw"));
+        java.nio.file.Files.write(out.resolve("raw/scaling.tsv"), rows);
+        String report = java.nio.file.Files.readString(Report.write(out));
+        assertThat(report).contains("## How cost grows").contains(
+                "| read + update in a savepoint | context-atomic | 256 |");
+        assertThat(out.resolve("scaling.svg")).content().contains("polyline");
+    }
+
+    /** Round trips per unit of work of {@code kind} on {@code workload}, from the wire rows. */
+    private static double wire(List<String> rows, String workload, Variant.Kind kind) {
+        return rows.stream().map(row -> row.split("\t"))
+                .filter(row -> row[0].equals("wire") && row[1].equals(workload) && row[2].equals(kind.label()))
+                .mapToDouble(row -> Double.parseDouble(row[3])).findFirst().orElseThrow();
+    }
+
+    @Test
+    void theRoundRunsItsStepsInJvmsOfTheirOwnAndWritesTheReport() throws Exception {
+        System.setProperty(BenchSettings.QUICK_PROPERTY, "true");
+        java.nio.file.Path report;
+        try {
+            report = BenchRound.run("--steps", "db", "--out", "target/quick-round");
+        } finally {
+            System.clearProperty(BenchSettings.QUICK_PROPERTY);
+        }
+        String text = java.nio.file.Files.readString(report);
+        assertThat(text).contains("Quick mode").contains("| point read | 64 | raw-pipelined |")
+                .contains("db-ratios.svg").contains("-XX:+UseParallelGC");
+        assertThat(report.resolveSibling("db-ratios.svg")).content().startsWith("<svg").contains(
+                "context / raw-pipelined");
     }
 
     @Test
@@ -140,9 +251,9 @@ class QuickModeIT {
         } finally {
             System.clearProperty(BenchSettings.QUICK_PROPERTY);
         }
-        // TransactionBenchmark: 2 workloads x 5 variants x 2 concurrencies; EmptyUnitOfWorkBenchmark: 4 x 2;
-        // ContextMachineryBenchmark: 10 benchmarks; WebFilterBenchmark: 3 routes x 3 variants x 2 concurrencies
-        assertThat(results).hasSize(20 + 8 + 10 + 18);
+        // TransactionBenchmark: 2 workloads x 6 variants x 2 concurrencies; EmptyUnitOfWorkBenchmark: 5 x 2;
+        // ContextMachineryBenchmark: 11 benchmarks; WebFilterBenchmark: 3 routes x 3 variants x 2 concurrencies
+        assertThat(results).hasSize(24 + 10 + 11 + 18);
         for (RunResult result : results) {
             assertThat(result.getPrimaryResult().getScore())
                     .as(result.getParams().getBenchmark() + " " + result.getParams().getParam("variant"))
