@@ -88,7 +88,7 @@ public final class RollbackPerTestExtension implements BeforeEachCallback, After
         }
     }
 
-    private static void pin(State state, RollbackPerTest settings) {
+    static void pin(State state, RollbackPerTest settings) {
         Duration turnTimeout = Duration.ofMillis(settings.turnTimeoutMillis());
         // primaries first: each gets a connection in a transaction of its own, opened by a session of its own
         for (PinTarget target : state.targets) {
@@ -115,7 +115,7 @@ public final class RollbackPerTestExtension implements BeforeEachCallback, After
     }
 
     /** Restores every database, rolls back or cleans up; the problems found (never throws). */
-    private static List<String> finish(State state) {
+    static List<String> finish(State state) {
         List<String> problems = new ArrayList<>();
         try {
             for (PinnedConnection pinned : state.pinned.values()) {
@@ -165,7 +165,7 @@ public final class RollbackPerTestExtension implements BeforeEachCallback, After
         }
     }
 
-    private static void claim(State state) {
+    static void claim(State state) {
         for (PinTarget target : state.targets) {
             String other = PINNED_BY.putIfAbsent(target.database, state.owner);
             if (other != null) {
@@ -278,13 +278,13 @@ public final class RollbackPerTestExtension implements BeforeEachCallback, After
 
     /** The settings of a test that registered the extension without the annotation. */
     @RollbackPerTest
-    private static final class Defaults {
+    static final class Defaults {
 
         static final RollbackPerTest SETTINGS = Defaults.class.getAnnotation(RollbackPerTest.class);
     }
 
     /** What one test pinned or recorded. */
-    private static final class State {
+    static final class State {
 
         final String owner;
 
