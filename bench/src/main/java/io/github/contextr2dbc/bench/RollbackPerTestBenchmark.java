@@ -96,8 +96,9 @@ public class RollbackPerTestBenchmark {
     }
 
     private Long body() {
-        Mono<Long> insert = Mono.defer(() -> UnitOfWork.inNewUnitOfWork(dbSession(this.database).flatMap(session -> session
-                .sql("INSERT INTO t0 (name) VALUES ($1)").bind(0, "n" + this.names.incrementAndGet()).rowsUpdated())));
+        Mono<Long> insert = Mono.defer(() -> UnitOfWork.inNewUnitOfWork(dbSession(this.database)
+                .flatMap(session -> session.sql("INSERT INTO t0 (name) VALUES ($1)")
+                        .bind(0, "n" + this.names.incrementAndGet()).rowsUpdated())));
         Mono<Long> count = UnitOfWork.inNewUnitOfWork(dbSession(this.database).flatMap(session -> session
                 .sql("SELECT count(*) FROM t0").one(row -> row.get(0, Long.class))));
         return insert.then(insert).then(insert).then(count).block(TIMEOUT);

@@ -4,13 +4,16 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The one physical connection of a primary database during one test, inside the test's transaction, and
@@ -45,6 +48,9 @@ final class PinnedConnection {
     private PinnedLease holder;
 
     private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+
+    /** Whether {@link #drain()} is running (and how many times it was asked to run again meanwhile). */
+    private final AtomicInteger draining = new AtomicInteger();
 
     private boolean ended;
 
@@ -106,9 +112,10 @@ final class PinnedConnection {
                 return Mono.just(granted);
             }
             Waiter queued = waiter;
+            // no timeout operator: it drops a value that races with its cancel, and a turn must never be dropped
             return Mono.<Connection>create(sink -> queued.attach(sink))
-                    .timeout(this.turnTimeout, Mono.error(() -> new PinnedTurnTimeoutException(this.databaseName,
-                            this.turnTimeout)));
+                    // a turn granted as the waiter left (the value discarded by the sink) is passed on
+                    .doOnDiscard(PinnedLease.class, this::giveBackUnused);
         });
     }
 
@@ -146,26 +153,66 @@ final class PinnedConnection {
 
     /** Gives the turn of {@code lease} to the next unit of work waiting, if {@code lease} holds it. */
     void release(PinnedLease lease) {
-        for (;;) {
-            Waiter next;
-            PinnedLease granted;
-            synchronized (this.lock) {
-                if (this.holder != lease || this.ended) {
-                    return;
-                }
-                next = this.waiting.poll();
-                if (next == null) {
-                    this.holder = null;
-                    return;
-                }
-                granted = new PinnedLease(this);
-                this.holder = granted;
-            }
-            if (next.grant(granted)) {
+        synchronized (this.lock) {
+            if (this.holder != lease || this.ended) {
                 return;
             }
-            // that waiter had left (timeout or cancel): pass the turn on from the lease it did not take
-            lease = granted;
+            this.holder = null;
+        }
+        drain();
+    }
+
+    /**
+     * Grants the free turn to the next waiter, in a loop rather than by recursion: a unit of work that gives its
+     * turn back as soon as it gets it (inside the grant) only asks this loop to go round again, so thousands of
+     * waiters never deepen the stack.
+     */
+    private void drain() {
+        if (this.draining.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        for (;;) {
+            for (;;) {
+                Waiter next;
+                PinnedLease granted;
+                synchronized (this.lock) {
+                    if (this.holder != null || this.ended) {
+                        break;
+                    }
+                    next = this.waiting.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    granted = new PinnedLease(this);
+                    this.holder = granted;
+                }
+                if (!next.grant(granted)) {
+                    // that waiter had left (timeout or cancel): the turn is free again
+                    synchronized (this.lock) {
+                        if (this.holder == granted) {
+                            this.holder = null;
+                        }
+                    }
+                }
+            }
+            missed = this.draining.addAndGet(-missed);
+            if (missed == 0) {
+                return;
+            }
+        }
+    }
+
+    private void giveBackUnused(PinnedLease lease) {
+        lease.markClosedWithoutPassingOn();
+        release(lease);
+    }
+
+    @Override
+    public String toString() {
+        synchronized (this.lock) {
+            return "PinnedConnection{" + this.databaseName + ", holder " + this.holder + ", " + this.waiting.size()
+                    + " waiting" + (this.ended ? ", ended" : "") + "}";
         }
     }
 
@@ -189,9 +236,19 @@ final class PinnedConnection {
         @Nullable
         private volatile Throwable refusal;
 
+        @Nullable
+        private volatile Disposable timer;
+
         void attach(MonoSink<Connection> sink) {
             this.sink = sink;
             sink.onCancel(this::cancelled);
+            if (this.state.get() == WAITING) {
+                this.timer = Schedulers.parallel().schedule(this::timedOut, turnTimeout.toMillis(),
+                        TimeUnit.MILLISECONDS);
+                if (this.state.get() != WAITING) {
+                    stopTimer();
+                }
+            }
             // a grant or refusal that came before the sink was attached
             PinnedLease lease = this.granted;
             if (lease != null && this.state.get() == GRANTED) {
@@ -210,6 +267,7 @@ final class PinnedConnection {
                 this.granted = null;
                 return false;
             }
+            stopTimer();
             MonoSink<Connection> attached = this.sink;
             if (attached != null) {
                 attached.success(lease);
@@ -221,6 +279,7 @@ final class PinnedConnection {
             if (!this.state.compareAndSet(WAITING, CANCELLED)) {
                 return;
             }
+            stopTimer();
             this.refusal = error;
             MonoSink<Connection> attached = this.sink;
             if (attached != null) {
@@ -228,7 +287,27 @@ final class PinnedConnection {
             }
         }
 
+        private void timedOut() {
+            if (this.state.compareAndSet(WAITING, CANCELLED)) {
+                synchronized (lock) {
+                    waiting.remove(this);
+                }
+                MonoSink<Connection> attached = this.sink;
+                if (attached != null) {
+                    attached.error(new PinnedTurnTimeoutException(databaseName, turnTimeout));
+                }
+            }
+        }
+
+        private void stopTimer() {
+            Disposable scheduled = this.timer;
+            if (scheduled != null) {
+                scheduled.dispose();
+            }
+        }
+
         private void cancelled() {
+            stopTimer();
             if (this.state.compareAndSet(WAITING, CANCELLED)) {
                 synchronized (lock) {
                     waiting.remove(this);
@@ -238,8 +317,7 @@ final class PinnedConnection {
             PinnedLease lease = this.granted;
             if (lease != null) {
                 // granted while it was leaving: the turn goes to the next one
-                lease.markClosedWithoutPassingOn();
-                release(lease);
+                giveBackUnused(lease);
             }
         }
     }

@@ -36,7 +36,8 @@ public final class RollbackPerTestExtension implements BeforeEachCallback, After
 
     private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(60);
 
-    private static final boolean SPRING_TEST = present("org.springframework.test.context.junit.jupiter.SpringExtension");
+    private static final boolean SPRING_TEST =
+            present("org.springframework.test.context.junit.jupiter.SpringExtension");
 
     /** The databases pinned by a running test, and by which: tests pinning the same database must not overlap. */
     private static final Map<Database, String> PINNED_BY = new ConcurrentHashMap<>();
@@ -154,8 +155,8 @@ public final class RollbackPerTestExtension implements BeforeEachCallback, After
             }
             Database primary = entry.getKey();
             primary.inSession(session -> Flux.fromIterable(tables)
-                            .concatMap(table -> session.sql("SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = "
-                                    + "to_regclass($1) AND c.relkind IN ('r', 'p')").bind(0, table)
+                            .concatMap(table -> session.sql("SELECT c.oid::regclass::text FROM pg_class c "
+                                    + "WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')").bind(0, table)
                                     .one(row -> row.get(0, String.class)))
                             .collectList()
                             .flatMap(existing -> existing.isEmpty() ? Mono.<Void>empty()

@@ -1,6 +1,7 @@
 package io.github.contextr2dbc.test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.contextr2dbc.Atomic;
@@ -59,7 +60,18 @@ class RollbackPerTestIT {
     }
 
     static Mono<Long> count(Database db) {
-        return dbSession(db).flatMap(session -> session.sql("SELECT count(*) FROM item").one(row -> row.get(0, Long.class)));
+        return dbSession(db).flatMap(session -> session.sql("SELECT count(*) FROM item")
+                .one(row -> row.get(0, Long.class)));
+    }
+
+    static Mono<Long> update(String sql) {
+        return dbSession(MAIN).flatMap(session -> session.sql(sql).rowsUpdated());
+    }
+
+    static List<String> names() {
+        return TestUnitOfWork.committed(dbSession(MAIN).flatMapMany(session -> session
+                .sql("SELECT name FROM item ORDER BY name").map(row -> row.get(0, String.class))).collectList())
+                .block(TIMEOUT);
     }
 
     @Test
@@ -82,12 +94,12 @@ class RollbackPerTestIT {
     @Order(3)
     void aFailedUnitOfWorkIsUndoneAtOnceAndTheCommittedOnesStay() {
         TestUnitOfWork.committed(insert("kept")).block(TIMEOUT);
-        assertThatThrownBy(() -> TestUnitOfWork.committed(insert("undone").then(Mono.error(new IllegalStateException("boom"))))
-                .block(TIMEOUT)).hasMessageContaining("boom");
+        Mono<Long> failing = insert("undone").then(Mono.error(new IllegalStateException("boom")));
+        assertThatThrownBy(() -> TestUnitOfWork.committed(failing).block(TIMEOUT)).hasMessageContaining("boom");
         // a failed statement aborts only its unit of work's savepoint, not the test's transaction
-        assertThatThrownBy(() -> TestUnitOfWork.committed(insert("kept")).block(TIMEOUT)).isInstanceOf(R2dbcException.class);
-        assertThat(TestUnitOfWork.committed(dbSession(MAIN).flatMapMany(session -> session.sql("SELECT name FROM item ORDER BY name")
-                .map(row -> row.get(0, String.class))).collectList()).block(TIMEOUT)).containsExactly("kept");
+        assertThatThrownBy(() -> TestUnitOfWork.committed(insert("kept")).block(TIMEOUT))
+                .isInstanceOf(R2dbcException.class);
+        assertThat(names()).containsExactly("kept");
     }
 
     @Test
@@ -99,8 +111,7 @@ class RollbackPerTestIT {
                 .onErrorResume(IllegalStateException.class, error -> Mono.empty()).then()));
         TestUnitOfWork.committed(work).block(TIMEOUT);
         TestUnitOfWork.committed(Atomic.atomic(MAIN).durable(true).wrap(insert("durable"))).block(TIMEOUT);
-        assertThat(TestUnitOfWork.committed(dbSession(MAIN).flatMapMany(session -> session.sql("SELECT name FROM item ORDER BY name")
-                .map(row -> row.get(0, String.class))).collectList()).block(TIMEOUT)).containsExactly("durable", "outer");
+        assertThat(names()).containsExactly("durable", "outer");
     }
 
     @Test
@@ -123,12 +134,11 @@ class RollbackPerTestIT {
     @Test
     @Order(7)
     void deferredConstraintsAreCheckedAtEachSimulatedCommitAndStayDeferred() {
-        Mono<Long> orphan = dbSession(MAIN).flatMap(session -> session.sql("INSERT INTO child VALUES (1, 99)").rowsUpdated());
+        Mono<Long> orphan = update("INSERT INTO child VALUES (1, 99)");
         assertThatThrownBy(() -> TestUnitOfWork.committed(orphan).block(TIMEOUT))
                 .isInstanceOf(R2dbcException.class).hasMessageContaining("foreign key");
         // still deferred: the child first, its parent later, in one unit of work
-        Mono<Long> childFirst = dbSession(MAIN).flatMap(session -> session.sql("INSERT INTO child VALUES (2, 7)").rowsUpdated()
-                .then(session.sql("INSERT INTO parent VALUES (7)").rowsUpdated()));
+        Mono<Long> childFirst = update("INSERT INTO child VALUES (2, 7)").then(update("INSERT INTO parent VALUES (7)"));
         TestUnitOfWork.committed(childFirst).block(TIMEOUT);
         assertThat(TestUnitOfWork.committed(dbSession(MAIN).flatMap(session -> session.sql("SELECT count(*) FROM child")
                 .one(row -> row.get(0, Long.class)))).block(TIMEOUT)).isEqualTo(1);
@@ -137,7 +147,8 @@ class RollbackPerTestIT {
     @Test
     @Order(8)
     void sessionSettingsOfAUnitOfWorkEndWithIt() {
-        SessionOptions readOnly = SessionOptions.builder().readOnly(true).statementTimeout(Duration.ofMillis(1234)).build();
+        SessionOptions readOnly = SessionOptions.builder().readOnly(true).statementTimeout(Duration.ofMillis(1234))
+                .build();
         Mono<String> settings = dbSession(MAIN).flatMap(session -> session.options(readOnly).sql(
                 "SELECT current_setting('transaction_read_only') || ' ' || current_setting('statement_timeout')")
                 .one(row -> row.get(0, String.class)));
@@ -186,8 +197,7 @@ class RollbackPerTestIT {
     @CommitAndCleanUp
     void theOptOutReallyCommits() {
         TestUnitOfWork.committed(insert("really")).block(TIMEOUT);
-        TestUnitOfWork.committed(dbSession(MAIN).flatMap(session -> session.sql("INSERT INTO parent VALUES (1)").rowsUpdated()))
-                .block(TIMEOUT);
+        TestUnitOfWork.committed(update("INSERT INTO parent VALUES (1)")).block(TIMEOUT);
         assertThat(DIRECT.queryLong("SELECT count(*) FROM item")).isEqualTo(1);
         assertThat(DIRECT.queryLong("SELECT count(*) FROM parent")).isEqualTo(1);
     }

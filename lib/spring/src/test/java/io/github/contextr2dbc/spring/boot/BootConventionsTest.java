@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BootConventionsTest {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(ContextR2dbcAutoConfiguration.class, R2dbcAutoConfiguration.class));
+            .withConfiguration(AutoConfigurations.of(ContextR2dbcAutoConfiguration.class,
+                    R2dbcAutoConfiguration.class));
 
     @Test
     void onlySpringR2dbcUrlGivesTheToolkitItsDefaultDatabase() {
@@ -71,13 +72,15 @@ class BootConventionsTest {
                         "context-r2dbc.databases.main.url=r2dbc:postgresql://app@other.example:5432/shop")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
-                    assertThat(context.getBean(Databases.class).all()).extracting(Database::name).containsExactly("main");
+                    assertThat(context.getBean(Databases.class).all()).extracting(Database::name)
+                            .containsExactly("main");
                 });
     }
 
     @Test
     void thePoolDriverIsTakenOffTheToolkitPoolsItself() {
-        ConnectionFactoryOptions pooled = ConnectionFactoryOptions.parse("r2dbc:pool:postgresql://app@db.example:5432/shop");
+        ConnectionFactoryOptions pooled =
+                ConnectionFactoryOptions.parse("r2dbc:pool:postgresql://app@db.example:5432/shop");
         ConnectionFactoryOptions unpooled = BootConnectionDetailsDatabase.unpooled(pooled);
         assertThat(unpooled.getValue(ConnectionFactoryOptions.DRIVER)).isEqualTo("postgresql");
         assertThat(unpooled.getValue(ConnectionFactoryOptions.HOST)).isEqualTo("db.example");

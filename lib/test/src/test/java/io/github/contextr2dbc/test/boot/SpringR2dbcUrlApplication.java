@@ -19,7 +19,8 @@ public class SpringR2dbcUrlApplication {
     RouterFunction<ServerResponse> notes(Databases databases) {
         return RouterFunctions.route()
                 .POST("/notes", request -> UnitOfWork.dbSession(databases.defaultDatabase())
-                        .flatMap(session -> session.sql("CREATE TABLE IF NOT EXISTS note (text text NOT NULL)").execute()
+                        .flatMap(session -> session.sql("CREATE TABLE IF NOT EXISTS note (text text NOT NULL)")
+                                .execute()
                                 .then(session.sql("INSERT INTO note (text) VALUES ($1)")
                                         .bind(0, request.queryParam("text").orElse("?")).execute()))
                         .then(ServerResponse.status(201).build()))
