@@ -323,14 +323,17 @@ public final class Atomic {
      */
     public static Mono<Void> onCommit(Database db, Mono<Void> hook, boolean robust) {
         Objects.requireNonNull(hook, "hook");
+        // test-support seam: a captured hook is registered wrapped (see Database#onCommitHooks)
+        Mono<Void> registered = db.registeredOnCommitHook(hook);
         return Mono.deferContextual(context -> {
             ContextSession session = sessionIn(context, db, "onCommit(" + db.name() + ")");
             AtomicFrame frame = frameIn(context, db, session);
             if (frame == null) {
-                return session.hookOutsideBlocks(hooks -> hooks.addOnCommit(hook, robust),
-                        Mono.defer(() -> CommitHooks.runOnCommit(List.of(new CommitHooks.OnCommit(hook, robust)))));
+                return session.hookOutsideBlocks(hooks -> hooks.addOnCommit(registered, robust),
+                        Mono.defer(() -> CommitHooks.runOnCommit(
+                                List.of(new CommitHooks.OnCommit(registered, robust)))));
             }
-            frame.hooks.addOnCommit(hook, robust);
+            frame.hooks.addOnCommit(registered, robust);
             return Mono.empty();
         });
     }

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.pool.PoolMetrics;
@@ -102,6 +103,12 @@ public final class Database {
 
     /** Set when a replica of this database is built: sessions that wrote then note their commit's WAL position. */
     private volatile boolean hasReplicas;
+    // ---- test-support seam (context-r2dbc-test): where sessions' connections come from ----
+    @Nullable
+    private volatile UnaryOperator<Mono<Connection>> connectionSource;
+
+    @Nullable
+    private volatile UnaryOperator<Mono<Void>> onCommitHooks;
 
     private Database(Builder builder) {
         this.name = builder.name;
@@ -309,6 +316,40 @@ public final class Database {
         return this.replicaOf;
     }
 
+    /**
+     * For test support (context-r2dbc-test's rollback per test), not for applications: replaces where
+     * sessions of this database, and connections of {@link #connectionFactory()} outside a unit of work,
+     * take their connections from. {@code source} is given the pool's acquisition (cold: nothing is taken
+     * from the pool unless it is subscribed) and returns the connection to use instead; that connection is
+     * handed back by {@code close()}, after a {@code ROLLBACK} if {@code isAutoCommit()} answers false, as
+     * a pooled one. {@code null} restores the pool. Connections already handed out are not affected.
+     */
+    public void connectionSource(@Nullable UnaryOperator<Mono<Connection>> source) {
+        this.connectionSource = source;
+    }
+
+    /**
+     * For test support (context-r2dbc-test's capture of on-commit hooks), not for applications: every
+     * {@link Atomic#onCommit(Database, Mono, boolean) on-commit hook} registered on this database from now
+     * on is registered as {@code wrapper} applied to it (the wrapper's result runs where the hook would
+     * have, only if its transaction commits). {@code null} registers hooks as they are.
+     */
+    public void onCommitHooks(@Nullable UnaryOperator<Mono<Void>> wrapper) {
+        this.onCommitHooks = wrapper;
+    }
+
+    /** {@code hook} as registered: through the {@link #onCommitHooks} wrapper if one is set. */
+    Mono<Void> registeredOnCommitHook(Mono<Void> hook) {
+        UnaryOperator<Mono<Void>> wrapper = this.onCommitHooks;
+        return wrapper == null ? hook : wrapper.apply(hook);
+    }
+
+    /** The pool's acquisition from {@code entered}, through the {@link #connectionSource} if one is set. */
+    private Mono<Connection> acquireThroughSource(PoolGeneration entered) {
+        UnaryOperator<Mono<Connection>> source = this.connectionSource;
+        return source == null ? entered.acquire() : source.apply(entered.acquire());
+    }
+
     // ---- package-private: used by sessions and pools ----
 
     /** Routing (issue 13): whether a replica of this database was built. */
@@ -357,7 +398,7 @@ public final class Database {
             return Mono.error(closedError());
         }
         PoolGeneration entered = enterCurrent();
-        return entered.acquire()
+        return acquireThroughSource(entered)
                 .map(connection -> leased(connection, entered))
                 .onErrorResume(error -> entered.leave().then(Mono.error(error)));
     }
@@ -369,7 +410,7 @@ public final class Database {
         // the entry is kept by the lease on success, and given back on error or cancel
         return Mono.usingWhen(
                 Mono.just(enterCurrent()),
-                entered -> entered.acquire().map(connection -> leased(connection, entered)),
+                entered -> acquireThroughSource(entered).map(connection -> leased(connection, entered)),
                 entered -> Mono.empty(),
                 (entered, error) -> entered.leave(),
                 PoolGeneration::leave);

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import io.github.contextr2dbc.test.RollbackPerTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -14,9 +15,14 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The application on a random port, on the embedded default database (a real PostgreSQL pair). */
+/**
+ * The application on a random port, on the embedded default database (a real PostgreSQL pair). Each test runs
+ * in a transaction rolled back after it (@RollbackPerTest), requests included: tests do not see each other's
+ * items, and nothing is left in the database.
+ */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
+@RollbackPerTest
 class ExampleApplicationIT {
 
     @Autowired
@@ -69,6 +75,16 @@ class ExampleApplicationIT {
                 .expectStatus().isEqualTo(409)
                 .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .expectBody().jsonPath("$.type").isEqualTo("urn:context-r2dbc:problem:unique-violation");
+    }
+
+    @Test
+    void aTestStartsWithNoItemsOfTheOthers() {
+        List<Map<String, Object>> all = client.get().uri("/api/items").accept(MediaType.APPLICATION_NDJSON)
+                .exchange()
+                .expectStatus().isOk()
+                .returnResult(new ParameterizedTypeReference<Map<String, Object>>() { })
+                .getResponseBody().collectList().block();
+        assertThat(all).isEmpty();
     }
 
     @Test

@@ -14,6 +14,8 @@ import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.config.ConstructorArgumentValues;
 import org.springframework.beans.factory.config.RuntimeBeanReference;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
@@ -30,10 +32,12 @@ import org.springframework.util.ClassUtils;
  * {@link Databases} bean ({@value #DATABASES_BEAN}) that builds every {@link Database} handle in
  * declaration order, and per database a {@code <name>Database} and a {@code <name>ConnectionFactory}
  * bean (the session-aware one), and with spring-tx on the class path a {@code <name>TransactionManager}
- * ({@code UnitOfWorkTransactionManager}), {@code @Primary} for the default database. Nothing is registered when
- * no database is declared.
+ * ({@code UnitOfWorkTransactionManager}), {@code @Primary} for the default database. When no database is
+ * declared, Spring Boot's own database ({@code spring.r2dbc.*}, a {@code @ServiceConnection}, Docker Compose)
+ * is the default one, called {@code default} (see {@link BootConnectionDetailsDatabase}); without that either,
+ * nothing is registered.
  */
-final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, EnvironmentAware {
+final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, EnvironmentAware, BeanFactoryAware {
 
     static final String DATABASES_BEAN = "contextR2dbcDatabases";
 
@@ -48,9 +52,17 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
     @Nullable
     private Environment environment;
 
+    @Nullable
+    private BeanFactory beanFactory;
+
     @Override
     public void setEnvironment(Environment environment) {
         this.environment = environment;
+    }
+
+    @Override
+    public void setBeanFactory(BeanFactory beanFactory) {
+        this.beanFactory = beanFactory;
     }
 
     @Override
@@ -61,13 +73,27 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
         ContextR2dbcProperties properties = Binder.get(this.environment)
                 .bind("context-r2dbc", ContextR2dbcProperties.class)
                 .orElseGet(ContextR2dbcProperties::new);
-        if (properties.getDatabases().isEmpty() || registry.containsBeanDefinition(DATABASES_BEAN)) {
+        if (registry.containsBeanDefinition(DATABASES_BEAN)) {
             return;
         }
         Map<String, DatabaseProperties> declared = new LinkedHashMap<>(properties.getDatabases());
-        String defaultName = defaultName(declared);
-
-        RootBeanDefinition databases = new RootBeanDefinition(Databases.class, () -> build(declared, defaultName));
+        String defaultName;
+        RootBeanDefinition databases;
+        if (declared.isEmpty()) {
+            // Spring Boot's conventions: its one database (spring.r2dbc.*, @ServiceConnection, Docker Compose)
+            Environment environment = this.environment;
+            BeanFactory beanFactory = this.beanFactory;
+            if (beanFactory == null || !BootConnectionDetailsDatabase.applies(environment, registry)) {
+                return;
+            }
+            defaultName = BootConnectionDetailsDatabase.NAME;
+            declared.put(defaultName, new DatabaseProperties());
+            databases = new RootBeanDefinition(Databases.class,
+                    () -> BootConnectionDetailsDatabase.build(beanFactory, environment));
+        } else {
+            defaultName = defaultName(declared);
+            databases = new RootBeanDefinition(Databases.class, () -> build(declared, defaultName));
+        }
         registry.registerBeanDefinition(DATABASES_BEAN, databases);
 
         for (String name : declared.keySet()) {
