@@ -116,6 +116,11 @@ public final class BenchSettings {
         return settings(Database.builder(name).connectionFactory(connectionFactory)).build();
     }
 
+    /** The same settings for a replica of {@code primary} on a given connection factory (routing benchmarks). */
+    public static Database replica(String name, ConnectionFactory connectionFactory, Database primary) {
+        return settings(Database.builder(name).connectionFactory(connectionFactory)).replicaOf(primary).build();
+    }
+
     private static Database.Builder settings(Database.Builder builder) {
         return builder.initialSize(0)
                 .maxSize(POOL_SIZE)

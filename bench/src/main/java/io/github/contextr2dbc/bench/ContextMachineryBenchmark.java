@@ -7,6 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.DbSession;
+import io.github.contextr2dbc.Routing;
+import io.github.contextr2dbc.RoutingHint;
 import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.bench.stub.StubConnectionFactory;
 import io.r2dbc.pool.ConnectionPool;
@@ -65,6 +67,14 @@ public class ContextMachineryBenchmark {
 
     private Mono<Integer> unusedSession;
 
+    private Database routedPrimary;
+
+    private Database routedReplica;
+
+    private Mono<Item> routedRead;
+
+    private Mono<Item> unroutedRead;
+
     @Setup(Level.Trial)
     public void setUp() {
         this.raw = Variant.create(Variant.Kind.RAW, this.stub);
@@ -79,6 +89,16 @@ public class ContextMachineryBenchmark {
         this.lookup = dbSession(this.db).contextWrite(unitOfWork.bind());
         this.empty = inNewUnitOfWork(Mono.just(1));
         this.unusedSession = inNewUnitOfWork(dbSession(this.db).map(session -> 1));
+        this.routedPrimary = BenchSettings.database("stub-primary", this.stub);
+        this.routedReplica = BenchSettings.replica("stub-replica", this.stub, this.routedPrimary);
+        Routing routing = Routing.builder(this.routedPrimary).databases(this.routedReplica).build();
+        this.routedRead = inNewUnitOfWork(routing.readSession(RoutingHint.of(Item.class))
+                .flatMap(session -> session.sql(Workload.READ_SQL).bind(0, 1).one(Item::of)));
+        this.unroutedRead = inNewUnitOfWork(dbSession(this.routedReplica)
+                .flatMap(session -> session.sql(Workload.READ_SQL).bind(0, 1).one(Item::of)));
+        if (!Workload.expected(1).equals(this.routedRead.block()) || this.routedReplica.acquisitions() != 1) {
+            throw new IllegalStateException("The routed read did not go to the stub replica");
+        }
         for (Variant variant : variants()) {
             Item item = variant.read(1).block();
             if (!Workload.expected(1).equals(item)) {
@@ -93,6 +113,8 @@ public class ContextMachineryBenchmark {
             variant.close();
         }
         this.db.close().block();
+        this.routedReplica.close().block();
+        this.routedPrimary.close().block();
         this.pool.disposeLater().block();
     }
 
@@ -164,5 +186,20 @@ public class ContextMachineryBenchmark {
     @Benchmark
     public Item springDataTransaction() {
         return this.springData.read(1).block();
+    }
+
+    /**
+     * The point read on a replica chosen by {@code Routing.readSession(hint)} (one replica in rotation, no token):
+     * the routing decision, and the replica's write check of the SQL, on top of {@link #replicaTransaction()}.
+     */
+    @Benchmark
+    public Item routedTransaction() {
+        return this.routedRead.block();
+    }
+
+    /** The same point read on the same replica, asked for with {@code dbSession(replica)}: no routing. */
+    @Benchmark
+    public Item replicaTransaction() {
+        return this.unroutedRead.block();
     }
 }

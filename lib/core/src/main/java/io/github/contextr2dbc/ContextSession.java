@@ -95,6 +95,14 @@ final class ContextSession implements DbSession {
     @Nullable
     private volatile SessionOptions nextTransactionOptions;
 
+    // ---- routing (issue 13) ----
+
+    /** A statement that may write ran (or was sent) on this session, in any of its transactions. Never cleared. */
+    private volatile boolean mayHaveWritten;
+
+    /** The WAL position read with the last commit of a transaction that may have written, or -1. */
+    private volatile long commitLsn = -1;
+
     ContextSession(Database database) {
         this.database = database;
         this.options = database.sessionOptions();
@@ -204,7 +212,7 @@ final class ContextSession implements DbSession {
         this.transactionOpen = false;
         this.lease = null;
         this.savepointsPending = false;
-        return Mono.from(current.connection.commitTransaction())
+        return commitTransaction(current.connection)
                 .onErrorResume(failure -> {
                     this.hooks.clear();
                     return current.release().onErrorResume(SuppressedFailure.into(failure)).then(Mono.error(failure));
@@ -262,6 +270,32 @@ final class ContextSession implements DbSession {
 
     Database.@Nullable Lease currentLease() {
         return this.lease;
+    }
+
+    // ---- routing (issue 13): read-your-own-writes; see Routing and StatementGuard ----
+
+    boolean mayHaveWritten() {
+        return this.mayHaveWritten;
+    }
+
+    void markMayHaveWritten() {
+        this.mayHaveWritten = true;
+    }
+
+    /** The WAL position read with this session's last commit after a write, or -1 (see {@link CommitLsn}). */
+    long commitLsn() {
+        return this.commitLsn;
+    }
+
+    /**
+     * Routing (issue 13): commits the open transaction. On a primary with replicas, after a statement that may
+     * have written, {@code COMMIT} travels with a read of the WAL position in one round trip ({@link CommitLsn}).
+     */
+    private Mono<Void> commitTransaction(Connection connection) {
+        if (!this.mayHaveWritten || !this.database.hasReplicas()) {
+            return Mono.from(connection.commitTransaction());
+        }
+        return CommitLsn.commit(connection).doOnNext(lsn -> this.commitLsn = lsn).then();
     }
 
     @Override
@@ -854,7 +888,7 @@ final class ContextSession implements DbSession {
                 return rollbackNow().then(Mono.<Boolean>error(TransactionAbortedException.commitRefused(this.database.name(), cause)));
             }
             this.transactionOpen = false;
-            return Mono.from(current.connection.commitTransaction())
+            return commitTransaction(current.connection)
                     .then(Mono.fromCallable(() -> {
                         this.committedHooks = this.hooks.takeOnCommit();
                         return true;

@@ -95,6 +95,14 @@ public final class Database {
 
     private volatile boolean closed;
 
+    // ---- routing (issue 13): the primary this database replicates, and whether any database replicates it ----
+
+    @Nullable
+    private final Database replicaOf;
+
+    /** Set when a replica of this database is built: sessions that wrote then note their commit's WAL position. */
+    private volatile boolean hasReplicas;
+
     private Database(Builder builder) {
         this.name = builder.name;
         this.connectionFactoryCreator = builder.connectionFactoryCreator;
@@ -106,8 +114,14 @@ public final class Database {
         this.maxLifeTime = builder.maxLifeTime;
         this.validationQuery = builder.validationQuery;
         this.beforeSession = builder.beforeSession;
-        this.sessionOptions = builder.sessionOptions;
         this.outsideUnitOfWork = builder.outsideUnitOfWork;
+        // routing (issue 13): a replica's sessions always begin READ ONLY; its primary learns it has replicas
+        this.replicaOf = builder.replicaOf;
+        this.sessionOptions = builder.replicaOf == null ? builder.sessionOptions
+                : builder.sessionOptions.toBuilder().readOnly(true).build();
+        if (builder.replicaOf != null) {
+            builder.replicaOf.hasReplicas = true;
+        }
         // the first host's factory is made now, on the building thread: finding a driver may read jar files
         this.generation = new AtomicReference<>(
                 new PoolGeneration(this, builder.host, this.connectionFactoryCreator.apply(builder.host)));
@@ -286,7 +300,21 @@ public final class Database {
         return "Database{" + this.name + " @ " + host() + "}";
     }
 
+    /**
+     * The primary this database is a streaming replica of ({@link Builder#replicaOf(Database)}), or null for a
+     * primary or a database of its own.
+     */
+    @Nullable
+    public Database replicaOf() {
+        return this.replicaOf;
+    }
+
     // ---- package-private: used by sessions and pools ----
+
+    /** Routing (issue 13): whether a replica of this database was built. */
+    boolean hasReplicas() {
+        return this.hasReplicas;
+    }
 
     /** A fixed order across databases: the order in which they were built. */
     long order() {
@@ -502,6 +530,9 @@ public final class Database {
 
         private OutsideUnitOfWork outsideUnitOfWork = OutsideUnitOfWork.FAIL;
 
+        @Nullable
+        private Database replicaOf;
+
         private Builder(String name) {
             this.name = name;
         }
@@ -652,6 +683,25 @@ public final class Database {
          */
         public Builder outsideUnitOfWork(OutsideUnitOfWork outsideUnitOfWork) {
             this.outsideUnitOfWork = Objects.requireNonNull(outsideUnitOfWork, "outsideUnitOfWork");
+            return this;
+        }
+
+        /**
+         * Declares this database a streaming replica of {@code primary} (for {@link Routing}): its sessions
+         * begin {@code READ ONLY} whatever {@link #sessionOptions(SessionOptions)} says, and a statement that
+         * may write is refused before it reaches the server (see {@link Routing}). Sessions of
+         * {@code primary} that wrote then read the WAL position of their commit in the same round trip as
+         * {@code COMMIT} (for read-your-own-writes tokens). Default: null, not a replica.
+         *
+         * @throws IllegalArgumentException if {@code primary} is itself a replica
+         */
+        public Builder replicaOf(@Nullable Database primary) {
+            if (primary != null && primary.replicaOf != null) {
+                throw new IllegalArgumentException("Database '" + primary.name + "' is itself a replica of '"
+                        + primary.replicaOf.name + "': declare replicas of the primary, replicaOf("
+                        + primary.replicaOf.name + "Database)");
+            }
+            this.replicaOf = primary;
             return this;
         }
 

@@ -128,7 +128,12 @@ final class DefaultSqlStatement implements SqlStatement {
 
     private <T> Flux<T> results(Function<? super Result, ? extends org.reactivestreams.Publisher<T>> read) {
         List<Consumer<Statement>> bound = List.copyOf(this.bindings);
+        RuntimeException refused = StatementGuard.refusal(this.session, this.sql);
+        if (refused != null) {
+            return Flux.error(refused);
+        }
         return this.session.withConnection(connection -> {
+            StatementGuard.sending(this.session, this.sql);
             Statement statement = connection.createStatement(this.sql);
             for (Consumer<Statement> binding : bound) {
                 binding.accept(statement);

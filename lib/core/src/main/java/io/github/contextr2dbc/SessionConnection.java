@@ -333,7 +333,15 @@ final class SessionConnection implements Connection {
         @Override
         public Publisher<? extends Result> execute() {
             List<String> recorded = List.copyOf(this.statements);
-            return SessionConnection.this.session.withConnection(connection -> {
+            ContextSession session = SessionConnection.this.session;
+            for (String sql : recorded) {
+                RuntimeException refused = StatementGuard.refusal(session, sql);
+                if (refused != null) {
+                    return Flux.error(refused);
+                }
+            }
+            return session.withConnection(connection -> {
+                recorded.forEach(sql -> StatementGuard.sending(session, sql));
                 Batch batch = connection.createBatch();
                 recorded.forEach(batch::add);
                 return Flux.from(batch.execute());

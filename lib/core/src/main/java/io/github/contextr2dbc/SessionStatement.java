@@ -140,7 +140,12 @@ final class SessionStatement implements Statement {
         Consumer<Statement> bindings = takeBindings();
         String[] generatedColumns = this.generatedColumns;
         int fetchSize = this.fetchSize;
+        RuntimeException refused = StatementGuard.refusal(this.session, this.sql);
+        if (refused != null) {
+            return Flux.error(refused);
+        }
         return this.session.withConnection(connection -> {
+            StatementGuard.sending(this.session, this.sql);
             Statement statement = connection.createStatement(this.sql);
             bindings.accept(statement);
             if (generatedColumns != null) {

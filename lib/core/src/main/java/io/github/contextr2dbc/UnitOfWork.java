@@ -55,6 +55,9 @@ public final class UnitOfWork {
     /** The sessions, ordered by {@link Database#order()}; replaced (copy on write) when one is added. */
     private final AtomicReference<ContextSession[]> sessions = new AtomicReference<>(NONE);
 
+    /** Routing (issue 13): the sessions the unit of work had when it was closed, for reading their commit LSNs. */
+    private volatile ContextSession[] closedWith = NONE;
+
     private UnitOfWork() {
     }
 
@@ -159,6 +162,27 @@ public final class UnitOfWork {
                 return created;
             }
         }
+    }
+
+    /**
+     * Routing (issue 13): this unit of work's session for {@code db} if it has one, without creating it; after
+     * the end, the session it had.
+     */
+    @Nullable
+    ContextSession existingSession(Database db) {
+        ContextSession[] current = this.sessions.get();
+        for (ContextSession session : current == ENDED ? this.closedWith : current) {
+            if (session.database() == db) {
+                return session;
+            }
+        }
+        return null;
+    }
+
+    /** Routing (issue 13): the sessions now, or those it had when it ended. */
+    ContextSession[] sessionsEvenEnded() {
+        ContextSession[] current = this.sessions.get();
+        return current == ENDED ? this.closedWith : current;
     }
 
     /** The sessions created so far, in finishing order (empty once the unit of work has ended). */
@@ -277,6 +301,7 @@ public final class UnitOfWork {
             if (all == ENDED) {
                 return Mono.empty();
             }
+            this.closedWith = all; // routing (issue 13)
             // sessions with nothing to finish are ended in place; only the others go through their queues
             int busy = 0;
             ContextSession[] toFinish = all;

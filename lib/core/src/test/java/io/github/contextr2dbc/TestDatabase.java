@@ -6,6 +6,8 @@ import java.util.function.Consumer;
 
 import io.github.contextr2dbc.launcher.DirectSql;
 import io.github.contextr2dbc.launcher.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresReplica;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A fresh PostgreSQL database on the shared primary, for one test class, with plain blocking helpers to
@@ -27,6 +29,20 @@ final class TestDatabase {
         this.name = this.pair.createDatabase(prefix);
         this.url = this.pair.primaryUrl(this.name);
         this.direct = new DirectSql(this.url);
+    }
+
+    /**
+     * The shared pair's second replica, started on first use: call it before creating databases it must have. Aborts
+     * the test (skipped) where the provider has none (Testcontainers, an external pair without
+     * CONTEXT_R2DBC_REPLICA2_URL); the local provider, which the build uses, always has one.
+     */
+    static PostgresReplica secondReplica() {
+        try {
+            return PostgresPair.shared().secondReplica();
+        } catch (UnsupportedOperationException e) {
+            Assumptions.abort(e.getMessage());
+            throw e;
+        }
     }
 
     /** A handle on this database, built with the test's settings on top of sensible test defaults. */

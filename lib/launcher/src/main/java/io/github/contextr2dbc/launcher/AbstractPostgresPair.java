@@ -30,6 +30,8 @@ abstract class AbstractPostgresPair implements PostgresPair {
     private final ConnectionFactory replicaFactory;
     private final ControlConnection primaryControl;
     private final ControlConnection replicaControl;
+    /** The second replica, once started. */
+    private volatile Replica second;
 
     AbstractPostgresPair(String kind, Endpoint primary, Endpoint replica) {
         this.kind = kind;
@@ -144,12 +146,24 @@ abstract class AbstractPostgresPair implements PostgresPair {
      */
     @Override
     public void awaitReplicaCaughtUp() {
-        String target = primaryControl.use(session -> {
+        String target = flushedPrimaryLsn();
+        awaitReplayed(replicaControl, target);
+        Replica second = this.second;
+        if (second != null) {
+            awaitReplayed(second.control, target);
+        }
+    }
+
+    private String flushedPrimaryLsn() {
+        return primaryControl.use(session -> {
             session.execute("SET synchronous_commit = on");
             session.execute("SELECT pg_logical_emit_message(true, 'context-r2dbc', 'flush')");
             return session.queryString("SELECT pg_current_wal_flush_lsn()::text");
         });
-        replicaControl.use(session -> {
+    }
+
+    private void awaitReplayed(ControlConnection control, String target) {
+        control.use(session -> {
             requireStandby(session, "wait for the replica to catch up");
             String sql = "SELECT (pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn)::text";
             if (!poll(() -> "true".equals(session.queryString(sql)))) {
@@ -163,7 +177,11 @@ abstract class AbstractPostgresPair implements PostgresPair {
 
     @Override
     public void pauseReplay() {
-        replicaControl.use(session -> {
+        pauseReplay(replicaControl);
+    }
+
+    private void pauseReplay(ControlConnection control) {
+        control.use(session -> {
             requireStandby(session, "pause replay");
             session.execute("SELECT pg_wal_replay_pause()");
             String sql = "SELECT pg_get_wal_replay_pause_state()";
@@ -177,7 +195,11 @@ abstract class AbstractPostgresPair implements PostgresPair {
 
     @Override
     public void resumeReplay() {
-        replicaControl.use(session -> {
+        resumeReplay(replicaControl);
+    }
+
+    private void resumeReplay(ControlConnection control) {
+        control.use(session -> {
             requireStandby(session, "resume replay");
             session.execute("SELECT pg_wal_replay_resume()");
             return null;
@@ -229,6 +251,86 @@ abstract class AbstractPostgresPair implements PostgresPair {
     final void closeControlConnections() {
         primaryControl.close();
         replicaControl.close();
+        Replica second = this.second;
+        if (second != null) {
+            second.control.close();
+        }
+    }
+
+    /**
+     * Returns the second replica, starting it with {@code starter} on the first call.
+     *
+     * @param starter starts the server and returns where it listens
+     * @return the second replica, streaming
+     */
+    final synchronized PostgresReplica secondReplica(Supplier<Endpoint> starter) {
+        if (second == null) {
+            Replica started = new Replica(starter.get());
+            started.control.use(session -> {
+                String sql = "SELECT count(*)::text FROM pg_stat_wal_receiver WHERE status = 'streaming'";
+                if (!poll(() -> "1".equals(session.queryString(sql)))) {
+                    throw new IllegalStateException("The second replica did not start streaming from the primary "
+                            + "within " + WAIT.toSeconds() + " s (" + replicationState(session) + ")");
+                }
+                return null;
+            });
+            second = started;
+        }
+        return second;
+    }
+
+    /** A further replica: its endpoint and control connection. */
+    private final class Replica implements PostgresReplica {
+
+        private final Endpoint endpoint;
+        private final ConnectionFactory factory;
+        private final ControlConnection control;
+
+        Replica(Endpoint endpoint) {
+            this.endpoint = endpoint;
+            this.factory = endpoint.connectionFactory();
+            this.control = new ControlConnection(factory);
+        }
+
+        @Override
+        public int port() {
+            return endpoint.port();
+        }
+
+        @Override
+        public String url() {
+            return endpoint.url();
+        }
+
+        @Override
+        public String url(String database) {
+            return endpoint.url(database);
+        }
+
+        @Override
+        public ConnectionFactory connectionFactory() {
+            return factory;
+        }
+
+        @Override
+        public void awaitCaughtUp() {
+            awaitReplayed(control, flushedPrimaryLsn());
+        }
+
+        @Override
+        public void pauseReplay() {
+            AbstractPostgresPair.this.pauseReplay(control);
+        }
+
+        @Override
+        public void resumeReplay() {
+            AbstractPostgresPair.this.resumeReplay(control);
+        }
+
+        @Override
+        public String toString() {
+            return "second replica " + endpoint;
+        }
     }
 
     /**

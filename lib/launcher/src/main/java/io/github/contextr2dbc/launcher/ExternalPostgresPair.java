@@ -5,6 +5,9 @@ package io.github.contextr2dbc.launcher;
  */
 final class ExternalPostgresPair extends AbstractPostgresPair {
 
+    /** The environment variable naming a second replica's R2DBC URL. */
+    static final String REPLICA2_URL_ENV = "CONTEXT_R2DBC_REPLICA2_URL";
+
     /**
      * Uses the servers behind two URLs.
      *
@@ -15,6 +18,21 @@ final class ExternalPostgresPair extends AbstractPostgresPair {
     ExternalPostgresPair(String primaryUrl, String replicaUrl) {
         super("external", Endpoint.parse(primaryUrl, PairProviders.PRIMARY_URL_ENV),
                 Endpoint.parse(replicaUrl, PairProviders.REPLICA_URL_ENV));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here: the server at {@code CONTEXT_R2DBC_REPLICA2_URL}.
+     */
+    @Override
+    public PostgresReplica secondReplica() {
+        String url = System.getenv(REPLICA2_URL_ENV);
+        if (url == null || url.isBlank()) {
+            throw new UnsupportedOperationException("An external pair has a second replica only when "
+                    + REPLICA2_URL_ENV + " holds its R2DBC URL");
+        }
+        return secondReplica(() -> Endpoint.parse(url.trim(), REPLICA2_URL_ENV));
     }
 
     /**

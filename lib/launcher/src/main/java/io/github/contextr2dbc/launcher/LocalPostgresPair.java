@@ -19,11 +19,19 @@ final class LocalPostgresPair extends AbstractPostgresPair {
     private final RunFolder run;
     private final PostgresServer primary;
     private final PostgresServer replica;
+    private final PostgresBinaries bin;
+    private final OsUser user;
+    private final CommandRunner runner;
+    private PostgresServer secondReplica;
     private Thread shutdownHook;
     private boolean closed;
 
-    private LocalPostgresPair(RunFolder run, PostgresServer primary, PostgresServer replica) {
+    private LocalPostgresPair(RunFolder run, PostgresServer primary, PostgresServer replica, PostgresBinaries bin,
+            OsUser user, CommandRunner runner) {
         super("local", endpoint(primary), endpoint(replica));
+        this.bin = bin;
+        this.user = user;
+        this.runner = runner;
         this.run = run;
         this.primary = primary;
         this.replica = replica;
@@ -80,7 +88,7 @@ final class LocalPostgresPair extends AbstractPostgresPair {
                     "wal_retrieve_retry_interval = '100ms'"));
             startOnFreePort(replica);
             long replicaUp = System.nanoTime();
-            LocalPostgresPair pair = new LocalPostgresPair(run, primary, replica);
+            LocalPostgresPair pair = new LocalPostgresPair(run, primary, replica, bin, user, runner);
             pair.awaitStreaming(() -> "--- end of the replica's log ---" + System.lineSeparator()
                     + LogTail.of(run.dir().resolve("replica.log"), 30));
             long streaming = System.nanoTime();
@@ -130,6 +138,35 @@ final class LocalPostgresPair extends AbstractPostgresPair {
     }
 
     /**
+     * {@inheritDoc}
+     *
+     * <p>Runs {@code pg_basebackup -R} from the primary into {@code replica2/} of the run folder and starts it on a
+     * free port (about a second).
+     */
+    @Override
+    public synchronized PostgresReplica secondReplica() {
+        requireOpen();
+        return secondReplica(() -> {
+            PostgresServer server = new PostgresServer("replica2", run, bin, user, runner);
+            try {
+                server.baseBackupFrom(primary);
+                server.configure(List.of(
+                        "cluster_name = 'replica2'",
+                        "hot_standby = on",
+                        "hot_standby_feedback = on",
+                        "wal_retrieve_retry_interval = '100ms'"));
+                startOnFreePort(server);
+            } catch (RuntimeException e) {
+                server.stopQuietly();
+                throw new IllegalStateException("Could not start a second replica: " + e.getMessage(), e);
+            }
+            secondReplica = server;
+            log.info("Second replica of the local pair up on 127.0.0.1:{}", server.port());
+            return endpoint(server);
+        });
+    }
+
+    /**
      * Stops both servers at once ({@code pg_ctl stop -m immediate}) and deletes the run folder and the socket
      * folder.
      */
@@ -148,6 +185,9 @@ final class LocalPostgresPair extends AbstractPostgresPair {
             // the JVM is shutting down: this is the hook
         }
         closeControlConnections();
+        if (secondReplica != null) {
+            secondReplica.stopQuietly();
+        }
         replica.stopQuietly();
         primary.stopQuietly();
         try {

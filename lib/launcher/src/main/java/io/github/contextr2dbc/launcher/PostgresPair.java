@@ -218,6 +218,22 @@ public interface PostgresPair extends AutoCloseable {
     void promoteReplica();
 
     /**
+     * Returns a second streaming replica of the primary, started (for the local provider: {@code pg_basebackup}
+     * from the primary) on the first call and stopped with the pair; later calls return the same one. An
+     * external pair takes it from the environment variable {@code CONTEXT_R2DBC_REPLICA2_URL}.
+     *
+     * @return the second replica, streaming
+     * @throws UnsupportedOperationException where this provider cannot have one (Testcontainers; an external pair
+     *                                       without the variable)
+     * @throws IllegalStateException         if it cannot be started
+     */
+    default PostgresReplica secondReplica() {
+        throw new UnsupportedOperationException("A second replica is not available from the " + kind()
+                + " provider; use the local provider (PostgreSQL server binaries) or set CONTEXT_R2DBC_REPLICA2_URL "
+                + "for an external pair");
+    }
+
+    /**
      * Stops both servers and deletes their folder; does nothing for an external pair and for
      * {@link #shared()}. Calling it twice is harmless.
      */

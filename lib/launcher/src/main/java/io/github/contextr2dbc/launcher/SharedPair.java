@@ -159,4 +159,9 @@ final class SharedPair implements PostgresPair {
     public String toString() {
         return "shared " + pair;
     }
+
+    @Override
+    public PostgresReplica secondReplica() {
+        return pair.secondReplica();
+    }
 }

@@ -4,6 +4,8 @@ import java.net.URI;
 import java.util.concurrent.TimeoutException;
 
 import io.github.contextr2dbc.PartialCommitException;
+import io.github.contextr2dbc.PrimaryUnavailableException;
+import io.github.contextr2dbc.ReplicaWriteRefusedException;
 import io.github.contextr2dbc.RowNotFoundException;
 import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.R2dbcTimeoutException;
@@ -38,6 +40,14 @@ final class StandardProblemMapping implements ProblemMapping {
             if (isAcquireTimeout(current)) {
                 return problem(HttpStatus.SERVICE_UNAVAILABLE, "database-busy", "Database busy",
                         "No database connection became available in time. Try again later.", true);
+            }
+            if (current instanceof PrimaryUnavailableException) {
+                return problem(HttpStatus.SERVICE_UNAVAILABLE, "database-unavailable", "Database unavailable",
+                        "The database cannot be reached now (a failover may be in progress). Try again later.", true);
+            }
+            if (current instanceof ReplicaWriteRefusedException) {
+                // refused before it reached the replica: the same answer as the replica's own 25006
+                return bySqlState("25006");
             }
             if (current instanceof R2dbcException r2dbc && r2dbc.getSqlState() != null) {
                 ProblemDetail mapped = bySqlState(r2dbc.getSqlState());

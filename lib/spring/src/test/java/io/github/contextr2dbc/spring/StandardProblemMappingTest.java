@@ -1,7 +1,14 @@
 package io.github.contextr2dbc.spring;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
 
+import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.PrimaryResolver;
+import io.github.contextr2dbc.PrimaryUnavailableException;
+import io.github.contextr2dbc.ReplicaWriteRefusedException;
+import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.R2dbcDataIntegrityViolationException;
 import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.R2dbcTimeoutException;
@@ -9,6 +16,7 @@ import io.r2dbc.spi.R2dbcTransientResourceException;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.http.ProblemDetail;
+import reactor.core.publisher.Mono;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,5 +80,37 @@ class StandardProblemMappingTest {
         IllegalStateException second = new IllegalStateException("second", first);
         first.initCause(second);
         assertThat(this.mapping.toProblem(first)).isNull();
+    }
+
+    @Test
+    void noPrimaryReachableIsARetryable503() {
+        PrimaryResolver resolver = PrimaryResolver.of(List.of("127.0.0.1:1"),
+                host -> ConnectionFactories.get("r2dbc:postgresql://app@" + host + "/shop"), Duration.ofSeconds(5));
+        Throwable error = resolver.resolve().then(Mono.<Throwable>empty()).onErrorResume(Mono::just)
+                .block(Duration.ofSeconds(10));
+        assertThat(error).isInstanceOf(PrimaryUnavailableException.class);
+        ProblemDetail problem = this.mapping.toProblem(error);
+        assertThat(problem.getStatus()).isEqualTo(503);
+        assertThat(problem.getType().toString()).isEqualTo("urn:context-r2dbc:problem:database-unavailable");
+        assertThat(problem.getProperties()).containsEntry("retryable", true);
+    }
+
+    @Test
+    void aWriteRefusedOnAReplicaIsTheReadOnlyProblem() {
+        Database main = Database.builder("main").url("r2dbc:postgresql://app@127.0.0.1:1/shop").build();
+        Database replica = Database.builder("replica").url("r2dbc:postgresql://app@127.0.0.1:1/shop").replicaOf(main)
+                .build();
+        try {
+            Throwable error = replica.inSession(session -> session.sql("DELETE FROM item").execute())
+                    .then(Mono.<Throwable>empty()).onErrorResume(Mono::just).block(Duration.ofSeconds(10));
+            assertThat(error).isInstanceOf(ReplicaWriteRefusedException.class);
+            assertThat(replica.acquisitions()).isZero();
+            ProblemDetail problem = this.mapping.toProblem(error);
+            assertThat(problem.getStatus()).isEqualTo(503);
+            assertThat(problem.getType().toString()).isEqualTo("urn:context-r2dbc:problem:read-only");
+        } finally {
+            replica.close().block();
+            main.close().block();
+        }
     }
 }

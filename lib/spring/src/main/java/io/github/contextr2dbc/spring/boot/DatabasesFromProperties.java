@@ -6,10 +6,13 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.PrimaryResolver;
 import io.github.contextr2dbc.SessionOptions;
 import io.github.contextr2dbc.spring.Databases;
 import io.github.contextr2dbc.spring.boot.ContextR2dbcProperties.DatabaseProperties;
+import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryOptions;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.config.ConstructorArgumentValues;
 import org.springframework.beans.factory.config.RuntimeBeanReference;
@@ -148,8 +151,20 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
 
     /** Builds every handle, in declaration order (which fixes the order units of work commit them in). */
     static Databases build(Map<String, DatabaseProperties> declared, String defaultName) {
+        // primaries first, so that each replica is built knowing its primary; then in declaration order
+        Map<String, Database> primariesFirst = new LinkedHashMap<>();
+        declared.forEach((name, properties) -> {
+            if (properties.getReplicaOf() == null || properties.getReplicaOf().isBlank()) {
+                primariesFirst.put(name, database(name, properties, null));
+            }
+        });
+        declared.forEach((name, properties) -> {
+            if (!primariesFirst.containsKey(name)) {
+                primariesFirst.put(name, database(name, properties, primariesFirst.get(properties.getReplicaOf())));
+            }
+        });
         Map<String, Database> built = new LinkedHashMap<>();
-        declared.forEach((name, properties) -> built.put(name, database(name, properties)));
+        declared.keySet().forEach(name -> built.put(name, primariesFirst.get(name)));
         Map<Database, Database> replicaOf = new LinkedHashMap<>();
         declared.forEach((name, properties) -> {
             String primary = properties.getReplicaOf();
@@ -160,12 +175,32 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
         return Databases.of(new ArrayList<>(built.values()), built.get(defaultName), replicaOf);
     }
 
-    private static Database database(String name, DatabaseProperties properties) {
+    /** A resolver over {@code hosts}, each connected to with the URL's other options. */
+    private static PrimaryResolver resolver(String url, List<String> hosts) {
+        ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(url);
+        return PrimaryResolver.of(hosts, host -> {
+            int colon = host.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("failover-hosts needs host:port entries, got '" + host + "'");
+            }
+            return ConnectionFactories.get(options.mutate()
+                    .option(ConnectionFactoryOptions.HOST, host.substring(0, colon))
+                    .option(ConnectionFactoryOptions.PORT, Integer.parseInt(host.substring(colon + 1)))
+                    .build());
+        });
+    }
+
+    private static Database database(String name, DatabaseProperties properties, @Nullable Database primary) {
         ContextR2dbcProperties.Pool pool = properties.getPool();
         ContextR2dbcProperties.Session session = properties.getSession();
         try {
-            return Database.builder(name)
-                    .url(properties.getUrl())
+            Database.Builder builder = Database.builder(name).url(properties.getUrl());
+            if (!properties.getFailoverHosts().isEmpty()) {
+                PrimaryResolver resolver = resolver(properties.getUrl(), properties.getFailoverHosts());
+                builder.connectionFactory(properties.getFailoverHosts().get(0), resolver::connectionFactory)
+                        .beforeSession(resolver::beforeSession);
+            }
+            return builder
                     .maxSize(pool.getMaxSize())
                     .initialSize(pool.getInitialSize())
                     .acquireTimeout(pool.getAcquireTimeout())
@@ -173,6 +208,7 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
                     .maxLifeTime(pool.getMaxLifeTime())
                     .validationQuery(pool.getValidationQuery())
                     .outsideUnitOfWork(properties.getOutsideUnitOfWork())
+                    .replicaOf(primary)
                     .sessionOptions(SessionOptions.builder()
                             .readOnly(session.isReadOnly())
                             .statementTimeout(session.getStatementTimeout())

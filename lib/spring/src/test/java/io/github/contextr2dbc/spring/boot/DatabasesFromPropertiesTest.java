@@ -1,8 +1,11 @@
 package io.github.contextr2dbc.spring.boot;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
+import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.spring.Databases;
 import io.github.contextr2dbc.spring.boot.ContextR2dbcProperties.DatabaseProperties;
 import org.junit.jupiter.api.Test;
 
@@ -65,5 +68,21 @@ class DatabasesFromPropertiesTest {
                 .isThrownBy(() -> DatabasesFromProperties.defaultName(declared("main", database(false, null), "replica",
                         database(false, "mian"))))
                 .withMessageContaining("context-r2dbc.databases.replica.replica-of is 'mian'");
+    }
+
+    @Test
+    void aReplicaDeclaredBeforeItsPrimaryIsBuiltAsItsReplicaAndFailoverHostsPickTheFirstHost() {
+        DatabaseProperties main = database(true, null);
+        main.setFailoverHosts(List.of("db1:5432", "db2:5433"));
+        Databases databases = DatabasesFromProperties.build(declared("replica", database(false, "main"), "main", main),
+                "main");
+        try {
+            assertThat(databases.get("replica").replicaOf()).isSameAs(databases.get("main"));
+            assertThat(databases.get("replica").sessionOptions().readOnly()).isTrue();
+            assertThat(databases.get("main").host()).isEqualTo("db1:5432");
+            assertThat(databases.all()).extracting(Database::name).containsExactly("replica", "main");
+        } finally {
+            databases.all().forEach(db -> db.close().block());
+        }
     }
 }

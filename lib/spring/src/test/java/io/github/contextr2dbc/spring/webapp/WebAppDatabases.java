@@ -2,6 +2,7 @@ package io.github.contextr2dbc.spring.webapp;
 
 import io.github.contextr2dbc.spring.TestSql;
 import io.github.contextr2dbc.launcher.PostgresPair;
+import io.github.contextr2dbc.launcher.PostgresReplica;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**
@@ -12,6 +13,12 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 final class WebAppDatabases {
 
     static final PostgresPair PAIR = PostgresPair.shared();
+
+    /**
+     * A second replica, started before the databases are created so that it has them (routing tests); null where
+     * the provider has none (Testcontainers, an external pair without CONTEXT_R2DBC_REPLICA2_URL).
+     */
+    static final PostgresReplica REPLICA2 = secondReplica();
 
     static final String MAIN = PAIR.createDatabase("spring_main");
 
@@ -46,6 +53,14 @@ final class WebAppDatabases {
     private WebAppDatabases() {
     }
 
+    private static PostgresReplica secondReplica() {
+        try {
+            return PAIR.secondReplica();
+        } catch (UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
     /** The properties-only configuration of the application's databases. */
     static void register(DynamicPropertyRegistry registry) {
         registry.add("context-r2dbc.databases.main.url", () -> PAIR.primaryUrl(MAIN));
@@ -54,6 +69,12 @@ final class WebAppDatabases {
         registry.add("context-r2dbc.databases.audit.url", () -> PAIR.primaryUrl(AUDIT));
         registry.add("context-r2dbc.databases.replica.url", () -> PAIR.replicaUrl(MAIN));
         registry.add("context-r2dbc.databases.replica.replica-of", () -> "main");
+        if (REPLICA2 != null) {
+            registry.add("context-r2dbc.databases.replica2.url", () -> REPLICA2.url(MAIN));
+            registry.add("context-r2dbc.databases.replica2.replica-of", () -> "main");
+        }
+        registry.add("context-r2dbc.routing.replay-wait", () -> "100ms");
+        registry.add("context-r2dbc.routing.token.cookie", () -> "read-after");
         registry.add("context-r2dbc.databases.tiny.url", () -> PAIR.primaryUrl(MAIN));
         registry.add("context-r2dbc.databases.tiny.pool.max-size", () -> "1");
         registry.add("context-r2dbc.databases.tiny.pool.acquire-timeout", () -> "300ms");
