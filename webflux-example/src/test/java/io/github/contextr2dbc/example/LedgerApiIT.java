@@ -1,0 +1,262 @@
+package io.github.contextr2dbc.example;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import io.github.contextr2dbc.Database;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import static io.github.contextr2dbc.example.LedgerTestSupport.SQL;
+import static io.github.contextr2dbc.example.LedgerTestSupport.balance;
+import static io.github.contextr2dbc.example.LedgerTestSupport.newRequestId;
+import static io.github.contextr2dbc.example.LedgerTestSupport.open;
+import static io.github.contextr2dbc.example.LedgerTestSupport.transfer;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The ledger's HTTP contract, on a real server (random port) and a real PostgreSQL primary + replica. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureWebTestClient
+class LedgerApiIT {
+
+    @DynamicPropertySource
+    static void databases(DynamicPropertyRegistry registry) {
+        LocalPostgres.register(registry);
+    }
+
+    @Autowired
+    private WebTestClient client;
+
+    @Autowired
+    private Database main;
+
+    @Autowired
+    @Qualifier("replicaDatabase")
+    private Database replica;
+
+    @Autowired
+    private OutboxRelay relay;
+
+    @Test
+    void pingTakesNoConnection() {
+        relay.stop(); // the background job takes connections of its own
+        try {
+            long before = main.acquisitions() + replica.acquisitions();
+            for (int i = 0; i < 20; i++) {
+                client.get().uri("/api/ping").exchange()
+                        .expectStatus().isOk()
+                        .expectBody().json("{\"status\":\"ok\"}");
+            }
+            assertThat(main.acquisitions() + replica.acquisitions()).isEqualTo(before);
+        } finally {
+            relay.start();
+        }
+    }
+
+    @Test
+    void opensAndReadsAnAccountWithMoneyAsStrings() {
+        WebTestClient.ResponseSpec created = client.post().uri("/api/accounts")
+                .bodyValue(Map.of("owner", "Ann", "currency", "eur", "initialBalance", "100.5"))
+                .exchange()
+                .expectStatus().isCreated();
+        Map<?, ?> account = created.expectBody(Map.class).returnResult().getResponseBody();
+        long id = ((Number) account.get("id")).longValue();
+        assertThat(account.get("balance")).isEqualTo("100.50");
+        assertThat(account.get("currency")).isEqualTo("EUR");
+        assertThat(account.get("owner")).isEqualTo("Ann");
+        assertThat(account.get("createdAt")).isNotNull();
+        client.get().uri("/api/accounts/" + id).exchange().expectStatus().isOk(); // replica or primary, it exists
+        LocalPostgres.pair().awaitReplicaCaughtUp();
+        client.get().uri("/api/accounts/{id}", id).exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.id").isEqualTo(id)
+                .jsonPath("$.balance").isEqualTo("100.50");
+    }
+
+    @Test
+    void theLocationOfANewAccountPointsAtIt() {
+        client.post().uri("/api/accounts")
+                .bodyValue(Map.of("owner", "Bo", "currency", "USD", "initialBalance", "0"))
+                .exchange()
+                .expectStatus().isCreated()
+                .expectHeader().value("Location", location -> assertThat(location).matches("/api/accounts/\\d+"));
+    }
+
+    @Test
+    void invalidAccountsAreProblemsNamingTheField() {
+        problem(client.post().uri("/api/accounts")
+                .bodyValue(Map.of("owner", "", "currency", "EUR", "initialBalance", "1")).exchange(), 400)
+                .jsonPath("$.field").isEqualTo("owner");
+        problem(client.post().uri("/api/accounts")
+                .bodyValue(Map.of("owner", "x", "currency", "EURO", "initialBalance", "1")).exchange(), 400)
+                .jsonPath("$.field").isEqualTo("currency");
+        problem(client.post().uri("/api/accounts")
+                .bodyValue(Map.of("owner", "x", "currency", "EUR", "initialBalance", "-1")).exchange(), 400)
+                .jsonPath("$.field").isEqualTo("initialBalance");
+        problem(client.post().uri("/api/accounts")
+                .bodyValue(Map.of("owner", "x", "currency", "EUR", "initialBalance", "1.001")).exchange(), 400)
+                .jsonPath("$.field").isEqualTo("initialBalance");
+    }
+
+    @Test
+    void everyErrorIsAProblemDocument() {
+        problem(client.get().uri("/api/accounts/999999999").exchange(), 404)
+                .jsonPath("$.type").isEqualTo("urn:ledger:problem:account-not-found");
+        problem(client.get().uri("/api/nothing-here").exchange(), 404);
+        problem(client.delete().uri("/api/accounts/1").exchange(), 405);
+        problem(client.post().uri("/api/accounts").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"owner\": \"x\", ").exchange(), 400);
+        problem(client.post().uri("/api/accounts").contentType(MediaType.TEXT_PLAIN)
+                .bodyValue("owner=x").exchange(), 415);
+        problem(client.get().uri("/api/accounts/not-a-number").exchange(), 400);
+    }
+
+    @Test
+    void aTransferMovesTheAmountAndTheFeeAndIsAudited() {
+        long from = open(client, "EUR", "1000.00");
+        long to = open(client, "EUR", "0.00");
+        Map<?, ?> made = client.post().uri("/api/transfers")
+                .bodyValue(transfer(newRequestId(), from, to, "250.00"))
+                .exchange()
+                .expectStatus().isCreated()
+                .expectBody(Map.class).returnResult().getResponseBody();
+        assertThat(made.get("amount")).isEqualTo("250.00");
+        assertThat(made.get("fee")).isEqualTo("0.25");
+        assertThat(made.get("status")).isEqualTo("completed");
+        assertThat(((Number) made.get("from")).longValue()).isEqualTo(from);
+        assertThat(balance(from)).isEqualTo("749.75");
+        assertThat(balance(to)).isEqualTo("250.00");
+        long id = ((Number) made.get("id")).longValue();
+        assertThat(SQL.queryLong("SELECT count(*) FROM audit_log WHERE transfer_id = " + id)).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(SQL.queryLong(
+                "SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL AND payload LIKE '{\"transferId\":"
+                        + id + ",%'")).isEqualTo(1));
+    }
+
+    @Test
+    void theSameRequestIdAgainReturnsTheOriginalAndMovesNothing() {
+        long from = open(client, "EUR", "100.00");
+        long to = open(client, "EUR", "0.00");
+        String requestId = newRequestId();
+        Map<?, ?> first = client.post().uri("/api/transfers").bodyValue(transfer(requestId, from, to, "10.00"))
+                .exchange().expectStatus().isCreated()
+                .expectBody(Map.class).returnResult().getResponseBody();
+        Map<?, ?> again = client.post().uri("/api/transfers").bodyValue(transfer(requestId, from, to, "10.00"))
+                .exchange().expectStatus().isOk()
+                .expectBody(Map.class).returnResult().getResponseBody();
+        assertThat(again).isEqualTo(first);
+        assertThat(balance(from)).isEqualTo("89.99");
+        problem(client.post().uri("/api/transfers").bodyValue(transfer(requestId, from, to, "11.00")).exchange(), 409)
+                .jsonPath("$.type").isEqualTo("urn:ledger:problem:request-id-reused");
+        assertThat(balance(from)).isEqualTo("89.99");
+        assertThat(SQL.queryLong("SELECT count(*) FROM transfers WHERE request_id = '" + requestId + "'"))
+                .isEqualTo(1);
+    }
+
+    @Test
+    void insufficientFundsIsAConflictAndWritesNothing() {
+        long from = open(client, "EUR", "5.00");
+        long to = open(client, "EUR", "0.00");
+        String requestId = newRequestId();
+        problem(client.post().uri("/api/transfers").bodyValue(transfer(requestId, from, to, "5.01")).exchange(), 409)
+                .jsonPath("$.type").isEqualTo("urn:ledger:problem:insufficient-funds");
+        assertThat(balance(from)).isEqualTo("5.00");
+        assertThat(SQL.queryLong("SELECT count(*) FROM transfers WHERE request_id = '" + requestId + "'"))
+                .isZero();
+    }
+
+    @Test
+    void aFeeTheSenderCannotPayIsWaivedInItsSavepoint() {
+        long from = open(client, "EUR", "5.00");
+        long to = open(client, "EUR", "0.00");
+        client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), from, to, "5.00"))
+                .exchange()
+                .expectStatus().isCreated()
+                .expectBody()
+                .jsonPath("$.fee").isEqualTo("0.00")
+                .jsonPath("$.status").isEqualTo("completed-fee-waived");
+        assertThat(balance(from)).isEqualTo("0.00");
+        assertThat(balance(to)).isEqualTo("5.00");
+    }
+
+    @Test
+    void unknownAccountsAndMixedCurrenciesAreRefused() {
+        long eur = open(client, "EUR", "50.00");
+        long usd = open(client, "USD", "50.00");
+        problem(client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), eur, 999_999_999L, "1.00"))
+                .exchange(), 404)
+                .jsonPath("$.type").isEqualTo("urn:ledger:problem:account-not-found");
+        problem(client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), eur, usd, "1.00"))
+                .exchange(), 409)
+                .jsonPath("$.type").isEqualTo("urn:ledger:problem:currency-mismatch");
+        problem(client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), eur, eur, "1.00"))
+                .exchange(), 400)
+                .jsonPath("$.field").isEqualTo("to");
+        problem(client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), eur, usd, "0.00"))
+                .exchange(), 400)
+                .jsonPath("$.field").isEqualTo("amount");
+        assertThat(balance(eur)).isEqualTo("50.00");
+    }
+
+    @Test
+    void theStatementStreamsTheAccountsTransfersAsNdjson() {
+        long a = open(client, "EUR", "100.00");
+        long b = open(client, "EUR", "100.00");
+        client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), a, b, "1.00"))
+                .exchange().expectStatus().isCreated();
+        client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), b, a, "2.00"))
+                .exchange().expectStatus().isCreated();
+        List<Map<String, Object>> lines = client.get().uri("/api/accounts/{id}/statement", a)
+                .accept(MediaType.APPLICATION_NDJSON)
+                .exchange()
+                .expectStatus().isOk()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_NDJSON)
+                .returnResult(new ParameterizedTypeReference<Map<String, Object>>() { })
+                .getResponseBody().collectList().block(Duration.ofSeconds(30));
+        assertThat(lines).extracting(line -> line.get("amount")).containsExactly("1.00", "2.00");
+        problem(client.get().uri("/api/accounts/999999999/statement").accept(MediaType.APPLICATION_NDJSON)
+                .exchange(), 404);
+    }
+
+    @Test
+    void theBalancesReportAddsUpPerCurrency() {
+        open(client, "CHF", "1.10");
+        open(client, "CHF", "2.20");
+        LocalPostgres.pair().awaitReplicaCaughtUp();
+        String expected = SQL.queryStrings("SELECT sum(balance)::text FROM accounts WHERE currency = 'CHF'").get(0);
+        client.get().uri("/api/reports/balances").exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.totals[?(@.currency == 'CHF')].balance").isEqualTo(expected);
+    }
+
+    @Test
+    void healthMetricsAndTheOpenApiDocumentAreServed() {
+        client.get().uri("/actuator/health").exchange()
+                .expectStatus().isOk()
+                .expectBody().jsonPath("$.status").isEqualTo("UP");
+        client.get().uri("/actuator/metrics/context.r2dbc.pool.acquired").exchange().expectStatus().isOk();
+        client.get().uri("/v3/api-docs").exchange()
+                .expectStatus().isOk()
+                .expectBody().jsonPath("$.paths['/api/transfers']").exists();
+    }
+
+    private static WebTestClient.BodyContentSpec problem(WebTestClient.ResponseSpec response, int status) {
+        return response.expectStatus().isEqualTo(status)
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+                .expectBody()
+                .jsonPath("$.status").isEqualTo(status)
+                .jsonPath("$.title").exists();
+    }
+}
