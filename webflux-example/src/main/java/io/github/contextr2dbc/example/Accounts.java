@@ -3,15 +3,18 @@ package io.github.contextr2dbc.example;
 import java.math.BigDecimal;
 
 import com.fasterxml.jackson.annotation.JsonFormat;
-import io.github.contextr2dbc.Database;
-import org.springframework.beans.factory.annotation.Qualifier;
+import io.github.contextr2dbc.Routing;
+import io.github.contextr2dbc.RoutingHint;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-
-/** Opening and reading accounts, in the current unit of work (the request's). */
+/**
+ * Opening and reading accounts, in the current unit of work (the request's), through the toolkit's routing:
+ * writes go to the primary; reads in GET requests go to a replica in rotation, or to the primary when this
+ * unit of work already wrote there, when the client presents a read-your-own-writes token the replicas have
+ * not replayed yet, or when no replica is in rotation.
+ */
 @Service
 class Accounts {
 
@@ -21,13 +24,12 @@ class Accounts {
             BigDecimal balance) {
     }
 
-    private final Database primary;
+    private static final RoutingHint ACCOUNTS = RoutingHint.named("accounts");
 
-    private final Database replica;
+    private final Routing routing;
 
-    Accounts(Database primary, @Qualifier("replicaDatabase") Database replica) {
-        this.primary = primary;
-        this.replica = replica;
+    Accounts(Routing routing) {
+        this.routing = routing;
     }
 
     /**
@@ -38,7 +40,7 @@ class Accounts {
      */
     Mono<Account> open(NewAccount request) {
         return Mono.fromCallable(request::validated)
-                .flatMap(valid -> dbSession(primary).flatMap(session -> session
+                .flatMap(valid -> routing.writeSession(ACCOUNTS).flatMap(session -> session
                         .sql("INSERT INTO accounts (owner, currency, balance) VALUES ($1, $2, $3) RETURNING "
                                 + Account.COLUMNS)
                         .bind(0, valid.owner())
@@ -54,7 +56,7 @@ class Accounts {
      * @return the account; error 404 when there is none
      */
     Mono<Account> find(long id) {
-        return dbSession(replica).flatMap(session -> session
+        return routing.readSession(ACCOUNTS).flatMap(session -> session
                         .sql("SELECT " + Account.COLUMNS + " FROM accounts WHERE id = $1")
                         .bind(0, id)
                         .one(Account::from))
@@ -62,12 +64,12 @@ class Accounts {
     }
 
     /**
-     * The balances per currency, from the replica (it may lag the primary by a moment).
+     * The balances per currency, from a replica (it may lag the primary by a moment).
      *
      * @return one total per currency, by currency code
      */
     Flux<CurrencyTotal> totals() {
-        return dbSession(replica).flatMapMany(session -> session
+        return routing.readSession(ACCOUNTS).flatMapMany(session -> session
                 .sql("SELECT currency, count(*), sum(balance) FROM accounts GROUP BY currency ORDER BY currency")
                 .map(row -> new CurrencyTotal(row.get(0, String.class), row.get(1, Long.class),
                         row.get(2, BigDecimal.class))));

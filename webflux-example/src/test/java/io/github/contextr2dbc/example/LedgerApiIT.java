@@ -14,6 +14,7 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.EntityExchangeResult;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
 import static io.github.contextr2dbc.example.LedgerTestSupport.SQL;
@@ -25,9 +26,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** The ledger's HTTP contract, on a real server (random port) and a real PostgreSQL primary + replica. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        // no background replica checks in the middle of a test that counts connections
+        properties = "context-r2dbc.routing.check-interval=1h")
 @AutoConfigureWebTestClient
 class LedgerApiIT {
+
+    private static final ParameterizedTypeReference<Map<String, Object>> JSON_OBJECT =
+            new ParameterizedTypeReference<>() { };
 
     @DynamicPropertySource
     static void databases(DynamicPropertyRegistry registry) {
@@ -65,23 +71,52 @@ class LedgerApiIT {
 
     @Test
     void opensAndReadsAnAccountWithMoneyAsStrings() {
-        WebTestClient.ResponseSpec created = client.post().uri("/api/accounts")
+        EntityExchangeResult<Map<String, Object>> created = client.post().uri("/api/accounts")
                 .bodyValue(Map.of("owner", "Ann", "currency", "eur", "initialBalance", "100.5"))
                 .exchange()
-                .expectStatus().isCreated();
-        Map<?, ?> account = created.expectBody(Map.class).returnResult().getResponseBody();
+                .expectStatus().isCreated()
+                .expectBody(JSON_OBJECT).returnResult();
+        Map<?, ?> account = created.getResponseBody();
         long id = ((Number) account.get("id")).longValue();
         assertThat(account.get("balance")).isEqualTo("100.50");
         assertThat(account.get("currency")).isEqualTo("EUR");
         assertThat(account.get("owner")).isEqualTo("Ann");
         assertThat(account.get("createdAt")).isNotNull();
-        client.get().uri("/api/accounts/" + id).exchange().expectStatus().isOk(); // replica or primary, it exists
+        String token = created.getResponseHeaders().getFirst("Read-After");
+        assertThat(token).as("the read-your-own-writes token").isNotBlank();
+        client.get().uri("/api/accounts/" + id).header("Read-After", token).exchange().expectStatus().isOk();
         LocalPostgres.pair().awaitReplicaCaughtUp();
         client.get().uri("/api/accounts/{id}", id).exchange()
                 .expectStatus().isOk()
                 .expectBody()
                 .jsonPath("$.id").isEqualTo(id)
                 .jsonPath("$.balance").isEqualTo("100.50");
+    }
+
+    @Test
+    void theTokenOfAWriteReadsItBackWhileTheReplicaLags() {
+        LocalPostgres.pair().awaitReplicaCaughtUp();
+        LocalPostgres.pair().pauseReplay();
+        try {
+            EntityExchangeResult<Map<String, Object>> created = client.post().uri("/api/accounts")
+                    .bodyValue(Map.of("owner", "Cy", "currency", "EUR", "initialBalance", "7.00"))
+                    .exchange()
+                    .expectStatus().isCreated()
+                    .expectBody(JSON_OBJECT).returnResult();
+            String token = created.getResponseHeaders().getFirst("Read-After");
+            String cookie = created.getResponseCookies().getFirst("read-after").getValue();
+            long id = ((Number) created.getResponseBody().get("id")).longValue();
+            // without the token the read goes to the replica, which has not replayed the insert
+            problem(client.get().uri("/api/accounts/{id}", id).exchange(), 404);
+            // with it (header or cookie) the read goes to the primary
+            client.get().uri("/api/accounts/{id}", id).header("Read-After", token).exchange()
+                    .expectStatus().isOk()
+                    .expectBody().jsonPath("$.balance").isEqualTo("7.00");
+            client.get().uri("/api/accounts/{id}", id).cookie("read-after", cookie).exchange()
+                    .expectStatus().isOk();
+        } finally {
+            LocalPostgres.pair().resumeReplay();
+        }
     }
 
     @Test
