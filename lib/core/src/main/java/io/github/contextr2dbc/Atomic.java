@@ -199,7 +199,7 @@ public final class Atomic {
         }
         ContextSession session;
         try {
-            session = (ContextSession) unitOfWork.session(this.database);
+            session = unitOfWork.contextSession(this.database);
         } catch (IllegalStateException ended) {
             Operators.error(actual, ended);
             return;
@@ -377,6 +377,6 @@ public final class Atomic {
 
     private static ContextSession sessionIn(ContextView context, Database db, String what) {
         UnitOfWork unitOfWork = UnitOfWork.find(context).orElseThrow(() -> new NoUnitOfWorkException(what));
-        return (ContextSession) unitOfWork.session(db);
+        return unitOfWork.contextSession(db);
     }
 }

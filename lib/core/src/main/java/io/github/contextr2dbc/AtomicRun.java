@@ -136,8 +136,8 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
 
     /** The block could not be entered (nothing was changed): that is the error. */
     void enterFailed(Throwable error) {
-        if (error instanceof ContextSession.BlockLeaving) {
-            enterAfter(((ContextSession.BlockLeaving) error).left);
+        if (error instanceof AtomicBlocks.BlockLeaving) {
+            enterAfter(((AtomicBlocks.BlockLeaving) error).left);
             return;
         }
         if (STAGE.compareAndSet(this, ENTERING, EXITING)) {
@@ -170,7 +170,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     public void onError(Throwable error) {
         markLeaving();
         if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
-            this.session.exitBlock(frameOf(), true).subscribe(new Exit(this, error, false));
+            this.session.exitFailed(frameOf()).subscribe(new Exit(this, error, false));
         } else {
             Operators.onErrorDropped(error, this.context);
         }
@@ -180,7 +180,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     public void onComplete() {
         markLeaving();
         if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
-            this.session.exitBlock(frameOf(), false).subscribe(new Exit(this, null, false));
+            this.session.exitCompleted(frameOf()).subscribe(new Exit(this, null, false));
             return;
         }
         T dropped = this.value; // cancelled: the cancel has left the block
@@ -202,7 +202,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
             } else if (current == RUNNING) {
                 markLeaving();
                 if (STAGE.compareAndSet(this, RUNNING, CANCELLED)) {
-                    this.session.exitBlock(frameOf(), true).subscribe(new Exit(this, null, true));
+                    this.session.exitFailed(frameOf()).subscribe(new Exit(this, null, true));
                 }
                 return;
             } else {

@@ -275,10 +275,10 @@ public final class Database {
         return Flux.usingWhen(
                 Mono.fromSupplier(() -> new ContextSession(this)),
                 session -> Flux.<T>from(work.apply(session))
-                        .concatWith(Mono.defer(() -> session.finish(true, true)).then(Mono.empty())),
+                        .concatWith(Mono.defer(() -> session.finish(Finish.COMMIT_AND_END)).then(Mono.empty())),
                 session -> Mono.empty(),
-                (session, error) -> session.finish(false, true).then().onErrorResume(SuppressedFailure.into(error)),
-                session -> session.finish(false, true));
+                (session, error) -> session.finish(Finish.ROLLBACK_AND_END).then().onErrorResume(SuppressedFailure.into(error)),
+                session -> session.finish(Finish.ROLLBACK_AND_END));
     }
 
     @Override

@@ -21,7 +21,7 @@ final class SessionConnectionFactory implements ConnectionFactory {
     public Mono<Connection> create() {
         return Mono.deferContextual(context -> UnitOfWork.find(context)
                 .map(unitOfWork -> Mono.<Connection>just(
-                        new SessionConnection((ContextSession) unitOfWork.session(this.database))))
+                        new SessionConnection(unitOfWork.contextSession(this.database))))
                 .orElseGet(this::outsideUnitOfWork));
     }
 

@@ -139,6 +139,11 @@ public final class UnitOfWork {
      * @throws IllegalStateException if the unit of work has {@linkplain #close() ended}
      */
     public DbSession session(Database db) {
+        return contextSession(db);
+    }
+
+    /** {@link #session(Database)}, as the implementation (for the package: no downcast needed). */
+    ContextSession contextSession(Database db) {
         if (db == null) {
             throw new IllegalArgumentException("session(db) needs a Database");
         }
@@ -207,7 +212,7 @@ public final class UnitOfWork {
             if (all.length == 1 && beforeCommit == null && !all[0].hasBeforeCommitHooks()) {
                 // the common case, one database and nothing to check: no report to assemble
                 ContextSession only = all[0];
-                Mono<Boolean> finish = only.finishNow(true, false);
+                Mono<Boolean> finish = only.finishQueued(Finish.COMMIT);
                 return Uncancellable.run("Commit of", "a unit of work", only.hasHooks()
                         ? finish.then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks())))
                         : finish.then());
@@ -224,7 +229,7 @@ public final class UnitOfWork {
                     .concatMap(session -> (beforeCommit == null ? Mono.<Void>empty() : Mono.from(beforeCommit.apply(session)))
                             .then(session.runBeforeCommitHooks()))
                     .then()
-                    .onErrorResume(veto -> finishAll(all, 0, veto, false));
+                    .onErrorResume(veto -> finishAll(all, 0, veto, Finish.ROLLBACK));
             List<CommitHooks.OnCommit> afterCommit = new ArrayList<>();
             return checks
                     .then(Mono.defer(() -> commitFrom(all, 0, new ArrayList<>(), afterCommit)
@@ -257,7 +262,7 @@ public final class UnitOfWork {
         return Mono.defer(() -> {
             ContextSession[] all = this.sessions.get();
             return allDormant(all) ? Mono.empty()
-                    : Uncancellable.run("Rollback of", "a unit of work", finishAll(all, 0, null, false));
+                    : Uncancellable.run("Rollback of", "a unit of work", finishAll(all, 0, null, Finish.ROLLBACK));
         });
     }
 
@@ -292,7 +297,7 @@ public final class UnitOfWork {
                 return Mono.empty();
             }
             return Uncancellable.run("Close of", "a unit of work",
-                    finishAll(Arrays.copyOf(toFinish, busy), 0, null, true));
+                    finishAll(Arrays.copyOf(toFinish, busy), 0, null, Finish.ROLLBACK_AND_END));
         });
     }
 
@@ -389,7 +394,7 @@ public final class UnitOfWork {
             return Mono.empty();
         }
         ContextSession session = all[index];
-        return session.finish(true, false)
+        return session.finish(Finish.COMMIT)
                 .onErrorResume(failure -> {
                     Throwable error = failure;
                     if (!committed.isEmpty()) {
@@ -399,7 +404,7 @@ public final class UnitOfWork {
                         }
                         error = new PartialCommitException(committed, notCommitted, failure);
                     }
-                    return finishAll(all, index + 1, error, false).then(Mono.<Boolean>empty());
+                    return finishAll(all, index + 1, error, Finish.ROLLBACK).then(Mono.<Boolean>empty());
                 })
                 .flatMap(hadTransaction -> {
                     if (hadTransaction) {
@@ -415,10 +420,10 @@ public final class UnitOfWork {
      * Rolls back and releases sessions from {@code index} on, every one of them. Errors: {@code cause} if
      * given, else the first failure; further failures suppressed into it.
      */
-    private static Mono<Void> finishAll(ContextSession[] all, int index, @Nullable Throwable cause, boolean end) {
+    private static Mono<Void> finishAll(ContextSession[] all, int index, @Nullable Throwable cause, Finish how) {
         List<ContextSession> rest = Arrays.asList(all).subList(index, all.length);
         return Flux.fromIterable(rest)
-                .concatMap(session -> session.finish(false, end).then(Mono.<Throwable>empty()).onErrorResume(Mono::just))
+                .concatMap(session -> session.finish(how).then(Mono.<Throwable>empty()).onErrorResume(Mono::just))
                 .collectList()
                 .flatMap(failures -> {
                     Throwable error = cause;
