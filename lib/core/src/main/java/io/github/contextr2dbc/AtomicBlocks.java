@@ -78,54 +78,12 @@ abstract class AtomicBlocks extends SessionTransaction {
     }
 
     /**
-     * Starts an atomic block nested in {@code parent} (null: outermost). Subscribe at once (the checks are
-     * made on the call), to the end, never cancelling: the block is entered in one turn of the queue, and
-     * in that same turn {@code claim} is asked whether anyone is still there to run it. If not (the block
-     * was cancelled meanwhile), the block is left again before the turn ends, so that no later operation
-     * ever sees it running.
-     *
-     * @return a {@link Mono} of the running block, or empty if {@code claim} refused it (it was entered and
-     * left); error: {@link BlockLeaving} if a block that has ended is still in the way (enter again when it
-     * has been left), the block may not start here (nothing was changed), or the transaction already open
-     * could not be committed or rolled back first ({@link Atomic.Existing})
+     * Queues the entering of a block (its checks and the policy on an open transaction were applied by
+     * {@link ContextSession#enterBlock}): one turn of the queue pushes it and asks {@code claim} whether
+     * anyone is still there to run it; if not, the block is left again in that same turn.
      */
-    final Mono<AtomicFrame> enterBlock(Atomic block, @Nullable AtomicFrame parent, Predicate<AtomicFrame> claim) {
-        if (parent != null && block.isDurable()) {
-            return Mono.error(new IllegalStateException("A durable atomic block on database '" + this.database.name()
-                    + "' cannot be nested in another atomic block on it: its commit would not be final. Run it "
-                    + "outside any block, or drop durable(true)."));
-        }
-        if (parent != null && block.changesOptions()) {
-            return Mono.error(new IllegalStateException("Only the outermost atomic block on database '"
-                    + this.database.name() + "' can set the isolation level or read-only: a nested block runs in "
-                    + "its enclosing transaction."));
-        }
-        Mono<Void> before = null;
-        if (parent == null && this.transactionOpen && this.activeFrame == null) {
-            switch (block.existingPolicy()) {
-                case COMMIT:
-                    before = commitWithHooks(Mono.empty());
-                    break;
-                case ROLLBACK:
-                    before = rollbackGuarded();
-                    break;
-                case FAIL:
-                    return Mono.error(new IllegalStateException("A transaction is already open on database '"
-                            + this.database.name() + "' (statements ran before this atomic block). Finish it "
-                            + "first, or choose existing(COMMIT | ROLLBACK | JOIN) for the block."));
-                case JOIN:
-                default:
-                    if (block.changesOptions()) {
-                        return Mono.error(new IllegalStateException("This atomic block joins the transaction "
-                                + "already open on database '" + this.database.name() + "', so it cannot set "
-                                + "the isolation level or read-only. Use existing(COMMIT) or existing(ROLLBACK) "
-                                + "to start a new transaction."));
-                    }
-                    break;
-            }
-        }
-        Mono<AtomicFrame> enter = this.queue.runMono(() -> enterInTurn(block, parent, claim));
-        return before == null ? enter : before.then(enter);
+    final Mono<AtomicFrame> enterQueued(Atomic block, @Nullable AtomicFrame parent, Predicate<AtomicFrame> claim) {
+        return this.queue.runMono(() -> enterInTurn(block, parent, claim));
     }
 
     private Mono<AtomicFrame> enterInTurn(Atomic block, @Nullable AtomicFrame parent, Predicate<AtomicFrame> claim) {

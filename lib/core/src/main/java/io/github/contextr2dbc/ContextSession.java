@@ -1,7 +1,9 @@
 package io.github.contextr2dbc;
 
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
@@ -102,6 +104,114 @@ final class ContextSession extends AtomicBlocks implements DbSession {
         return new IllegalStateException(what + " is refused inside an atomic block on database '"
                 + this.database.name() + "': the block commits or rolls back when it ends. Let it complete, fail it "
                 + "with an error, or mark it with Atomic.setRollbackOnly(db).");
+    }
+
+    // ---- finishing, as operations of the queue (the unit of work, inSession, atomic blocks) ----
+
+    /**
+     * The session's before-commit hooks and {@code extraCheck}, then the commit, then its on-commit hooks.
+     * A failing hook or check vetoes: the transaction is rolled back and the failure is the error.
+     */
+    Mono<Void> commitWithHooks(Mono<Void> extraCheck) {
+        Mono<Void> checks = this.transactionOpen ? extraCheck.then(this.hooks.runBeforeCommit()) : Mono.empty();
+        return Uncancellable.run("Commit on", this.database.name(), checks
+                .onErrorResume(veto -> this.queue.runMono(this::rollbackInTurn).then()
+                        .onErrorResume(SuppressedFailure.into(veto))
+                        .then(Mono.error(veto)))
+                .then(this.queue.runMono(this::commitInTurn).then())
+                .then(Mono.defer(() -> CommitHooks.runOnCommit(takeCommittedHooks()))));
+    }
+
+    /** Rolls back the open transaction (keeping the connection), uncancellably. */
+    Mono<Void> rollbackGuarded() {
+        return Uncancellable.run("Rollback on", this.database.name(), this.queue.runMono(this::rollbackInTurn).then());
+    }
+
+    /**
+     * Commits or rolls back the open transaction, then releases the connection, as one uncancellable step;
+     * with {@link Finish#ends()}, the session also refuses to connect again. Hooks are not run here. The
+     * connection is released on every path; a release failure is suppressed into an earlier failure.
+     *
+     * @return a {@link Mono} of whether a transaction was open (and so was committed or rolled back)
+     */
+    Mono<Boolean> finish(Finish how) {
+        return Uncancellable.run(how.commits() ? "Commit and release on" : "Rollback and release on",
+                this.database.name(), finishQueued(how));
+    }
+
+    /** {@link #finish(Finish)} without its own guard against cancel: for a caller that is uncancellable. */
+    Mono<Boolean> finishQueued(Finish how) {
+        return this.queue.runMono(() -> {
+            if (how.ends()) {
+                this.ended = true;
+            }
+            Database.Lease current = this.lease;
+            if (how.commits() && current != null && this.transactionOpen && this.beginAnswered
+                    && this.abortCause == null && !inBlock()) {
+                return commitAndReleaseInTurn(current);
+            }
+            return SuppressedFailure.always(how.commits() ? commitInTurn() : rollbackInTurn(), this::releaseInTurn);
+        });
+    }
+
+    /** The on-commit hooks of the last commit of the session's own transaction, taken (each runs once). */
+    List<CommitHooks.OnCommit> takeCommittedHooks() {
+        List<CommitHooks.OnCommit> taken = this.committedHooks;
+        this.committedHooks = List.of();
+        return taken;
+    }
+
+    // ---- for Atomic: entering a block ----
+
+    /**
+     * Starts an atomic block nested in {@code parent} (null: outermost). Subscribe at once (the checks are
+     * made on the call), to the end, never cancelling: the block is entered in one turn of the queue, and
+     * in that same turn {@code claim} is asked whether anyone is still there to run it. If not (the block
+     * was cancelled meanwhile), the block is left again before the turn ends, so that no later operation
+     * ever sees it running.
+     *
+     * @return a {@link Mono} of the running block, or empty if {@code claim} refused it (it was entered and
+     * left); error: {@link BlockLeaving} if a block that has ended is still in the way (enter again when it
+     * has been left), the block may not start here (nothing was changed), or the transaction already open
+     * could not be committed or rolled back first ({@link Atomic.Existing})
+     */
+    Mono<AtomicFrame> enterBlock(Atomic block, @Nullable AtomicFrame parent, Predicate<AtomicFrame> claim) {
+        if (parent != null && block.isDurable()) {
+            return Mono.error(new IllegalStateException("A durable atomic block on database '" + this.database.name()
+                    + "' cannot be nested in another atomic block on it: its commit would not be final. Run it "
+                    + "outside any block, or drop durable(true)."));
+        }
+        if (parent != null && block.changesOptions()) {
+            return Mono.error(new IllegalStateException("Only the outermost atomic block on database '"
+                    + this.database.name() + "' can set the isolation level or read-only: a nested block runs in "
+                    + "its enclosing transaction."));
+        }
+        @Nullable Mono<Void> before = null;
+        if (parent == null && this.transactionOpen && this.activeFrame == null) {
+            switch (block.existingPolicy()) {
+                case COMMIT:
+                    before = commitWithHooks(Mono.empty());
+                    break;
+                case ROLLBACK:
+                    before = rollbackGuarded();
+                    break;
+                case FAIL:
+                    return Mono.error(new IllegalStateException("A transaction is already open on database '"
+                            + this.database.name() + "' (statements ran before this atomic block). Finish it "
+                            + "first, or choose existing(COMMIT | ROLLBACK | JOIN) for the block."));
+                case JOIN:
+                default:
+                    if (block.changesOptions()) {
+                        return Mono.error(new IllegalStateException("This atomic block joins the transaction "
+                                + "already open on database '" + this.database.name() + "', so it cannot set "
+                                + "the isolation level or read-only. Use existing(COMMIT) or existing(ROLLBACK) "
+                                + "to start a new transaction."));
+                    }
+                    break;
+            }
+        }
+        Mono<AtomicFrame> enter = enterQueued(block, parent, claim);
+        return before == null ? enter : before.then(enter);
     }
 
     // ---- for the unit of work ----

@@ -2,7 +2,6 @@ package io.github.contextr2dbc;
 
 import java.util.List;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.R2dbcException;
@@ -107,61 +106,6 @@ abstract class SessionTransaction {
 
     /** Leaves every running block (the connection is being released). */
     abstract void leaveAllBlocks();
-
-    // ---- finishing, as operations of the queue ----
-
-    /**
-     * The session's before-commit hooks and {@code extraCheck}, then the commit, then its on-commit hooks.
-     * A failing hook or check vetoes: the transaction is rolled back and the failure is the error.
-     */
-    Mono<Void> commitWithHooks(Mono<Void> extraCheck) {
-        Mono<Void> checks = this.transactionOpen ? extraCheck.then(this.hooks.runBeforeCommit()) : Mono.empty();
-        return Uncancellable.run("Commit on", this.database.name(), checks
-                .onErrorResume(veto -> this.queue.runMono(this::rollbackInTurn).then()
-                        .onErrorResume(SuppressedFailure.into(veto))
-                        .then(Mono.error(veto)))
-                .then(this.queue.runMono(this::commitInTurn).then())
-                .then(Mono.defer(() -> CommitHooks.runOnCommit(takeCommittedHooks()))));
-    }
-
-    /** Rolls back the open transaction (keeping the connection), uncancellably. */
-    Mono<Void> rollbackGuarded() {
-        return Uncancellable.run("Rollback on", this.database.name(), this.queue.runMono(this::rollbackInTurn).then());
-    }
-
-    /**
-     * Commits or rolls back the open transaction, then releases the connection, as one uncancellable step;
-     * with {@link Finish#ends()}, the session also refuses to connect again. Hooks are not run here. The
-     * connection is released on every path; a release failure is suppressed into an earlier failure.
-     *
-     * @return a {@link Mono} of whether a transaction was open (and so was committed or rolled back)
-     */
-    Mono<Boolean> finish(Finish how) {
-        return Uncancellable.run(how.commits() ? "Commit and release on" : "Rollback and release on",
-                this.database.name(), finishQueued(how));
-    }
-
-    /** {@link #finish(Finish)} without its own guard against cancel: for a caller that is uncancellable. */
-    Mono<Boolean> finishQueued(Finish how) {
-        return this.queue.runMono(() -> {
-            if (how.ends()) {
-                this.ended = true;
-            }
-            Database.Lease current = this.lease;
-            if (how.commits() && current != null && this.transactionOpen && this.beginAnswered
-                    && this.abortCause == null && !inBlock()) {
-                return commitAndReleaseInTurn(current);
-            }
-            return always(how.commits() ? commitInTurn() : rollbackInTurn(), this::releaseInTurn);
-        });
-    }
-
-    /** The on-commit hooks of the last commit of the session's own transaction, taken (each runs once). */
-    List<CommitHooks.OnCommit> takeCommittedHooks() {
-        List<CommitHooks.OnCommit> taken = this.committedHooks;
-        this.committedHooks = List.of();
-        return taken;
-    }
 
     // ---- statements: one task of the queue each ----
 
@@ -276,10 +220,10 @@ abstract class SessionTransaction {
     /**
      * The common end of a session: an open transaction whose {@code BEGIN} was answered, with no error noted
      * and outside any atomic block, is committed and the connection given back whatever the commit did (a
-     * release failure suppressed into a commit failure). The same as {@code always(commitInTurn(),
+     * release failure suppressed into a commit failure). The same as {@code SuppressedFailure.always(commitInTurn(),
      * releaseInTurn)} in fewer steps.
      */
-    private Mono<Boolean> commitAndReleaseInTurn(Database.Lease current) {
+    Mono<Boolean> commitAndReleaseInTurn(Database.Lease current) {
         resetTransaction();
         this.lease = null;
         leaveAllBlocks(); // none is running: forgets savepoints still pending
@@ -354,7 +298,7 @@ abstract class SessionTransaction {
             if (this.transactionOpen) {
                 this.hooks.clear();
                 resetTransaction();
-                return always(afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true),
+                return SuppressedFailure.always(afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true),
                         current::release).then();
             }
             return current.release();
@@ -374,18 +318,5 @@ abstract class SessionTransaction {
      */
     static Mono<Void> statement(Connection connection, String sql) {
         return Flux.from(connection.createStatement(sql).execute()).concatMap(Result::getRowsUpdated).then();
-    }
-
-    /**
-     * {@code first}, then {@code after} whatever {@code first} did. {@code first}'s error wins, with a
-     * failure of {@code after} suppressed into it.
-     */
-    static <T> Mono<T> always(Mono<T> first, Supplier<Mono<Void>> after) {
-        return first
-                .onErrorResume(error -> after.get()
-                        .onErrorResume(SuppressedFailure.into(error))
-                        .then(Mono.error(error)))
-                .flatMap(value -> after.get().thenReturn(value))
-                .switchIfEmpty(Mono.defer(() -> after.get().then(Mono.empty())));
     }
 }
