@@ -145,7 +145,7 @@ final class ContextSession extends AtomicBlocks implements DbSession {
             if (how.ends()) {
                 this.ended = true;
             }
-            Database.Lease current = this.lease;
+            Lease current = this.lease;
             if (how.commits() && current != null && this.transactionOpen && this.beginAnswered
                     && this.abortCause == null && !inBlock()) {
                 return commitAndReleaseInTurn(current);
@@ -255,7 +255,7 @@ final class ContextSession extends AtomicBlocks implements DbSession {
 
     // ---- for the session-aware connection (see SessionConnection) ----
 
-    Database.@Nullable Lease currentLease() {
+    @Nullable Lease currentLease() {
         return this.lease;
     }
 

@@ -31,9 +31,9 @@ final class SessionAcquisition extends Mono<Connection> {
 
     private final SerialQueue.Hold hold;
 
-    private final Mono<Database.Lease> acquisition;
+    private final Mono<Lease> acquisition;
 
-    SessionAcquisition(SessionTransaction session, SerialQueue.Hold hold, Mono<Database.Lease> acquisition) {
+    SessionAcquisition(SessionTransaction session, SerialQueue.Hold hold, Mono<Lease> acquisition) {
         this.session = session;
         this.hold = hold;
         this.acquisition = acquisition;
@@ -46,13 +46,13 @@ final class SessionAcquisition extends Mono<Connection> {
         this.acquisition.subscribe(connecting);
     }
 
-    private static final class Connecting extends Operators.MonoSubscriber<Database.Lease, Connection> {
+    private static final class Connecting extends Operators.MonoSubscriber<Lease, Connection> {
 
         private final SessionTransaction session;
 
         private final SerialQueue.Hold hold;
 
-        private Database.@Nullable Lease leased;
+        private @Nullable Lease leased;
 
         Connecting(CoreSubscriber<? super Connection> actual, SessionTransaction session, SerialQueue.Hold hold) {
             super(actual);
@@ -66,7 +66,7 @@ final class SessionAcquisition extends Mono<Connection> {
         }
 
         @Override
-        public void onNext(Database.Lease lease) {
+        public void onNext(Lease lease) {
             this.leased = lease;
         }
 
@@ -83,7 +83,7 @@ final class SessionAcquisition extends Mono<Connection> {
 
         @Override
         public void onComplete() {
-            Database.Lease lease = this.leased;
+            Lease lease = this.leased;
             if (lease == null) {
                 this.hold.release();
                 this.actual.onError(new IllegalStateException("The pool of database '" + this.session.database.name()

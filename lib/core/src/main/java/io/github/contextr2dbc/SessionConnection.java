@@ -221,7 +221,7 @@ final class SessionConnection implements Connection {
 
     @Override
     public ConnectionMetadata getMetadata() {
-        Database.Lease lease = this.session.currentLease();
+        Lease lease = this.session.currentLease();
         if (lease != null) {
             return lease.connection.getMetadata();
         }

@@ -37,7 +37,8 @@ final class SessionConnectionFactory implements ConnectionFactory {
 
     private Mono<Connection> outsideUnitOfWork() {
         if (this.database.outsideUnitOfWork() == OutsideUnitOfWork.AUTOCOMMIT) {
-            return this.database.lease().map(LeasedConnection::new);
+            return this.database.runtime().acquire(DatabaseRuntime.Cancellation.CANCEL_GIVES_BACK)
+                    .map(LeasedConnection::new);
         }
         return Mono.error(new NoUnitOfWorkException("A connection of database '" + this.database.name() + "'"));
     }

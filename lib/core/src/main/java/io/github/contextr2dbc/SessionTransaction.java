@@ -51,7 +51,7 @@ abstract class SessionTransaction {
 
     volatile SessionOptions options;
 
-    volatile Database.@Nullable Lease lease;
+    volatile @Nullable Lease lease;
 
     volatile boolean transactionOpen;
 
@@ -122,7 +122,7 @@ abstract class SessionTransaction {
                 return Flux.error(TransactionAbortedException.statementRefused(this.database.name(), inBlock(),
                         aborted));
             }
-            Database.Lease current = this.lease;
+            Lease current = this.lease;
             if (current != null) {
                 return onConnection(current.connection, work, context);
             }
@@ -141,11 +141,14 @@ abstract class SessionTransaction {
                     + this.database.name() + "' has ended: run statements before it finishes, or start a new "
                     + "one (UnitOfWork.inNewUnitOfWork)"));
         }
-        return new SessionAcquisition(this, this.queue.holdTurn(), this.database.leaseForSession());
+        // where a session's connection is acquired: the hold first, then the acquisition, run to its end
+        SerialQueue.Hold hold = this.queue.holdTurn();
+        return new SessionAcquisition(this, hold,
+                this.database.runtime().acquire(DatabaseRuntime.Cancellation.CALLER_NEVER_CANCELS));
     }
 
     /** The acquisition has ended with {@code acquired}: the session's connection from now on. */
-    void acquired(Database.Lease acquired) {
+    void acquired(Lease acquired) {
         this.lease = acquired;
     }
 
@@ -223,7 +226,7 @@ abstract class SessionTransaction {
      * release failure suppressed into a commit failure). The same as {@code SuppressedFailure.always(commitInTurn(),
      * releaseInTurn)} in fewer steps.
      */
-    Mono<Boolean> commitAndReleaseInTurn(Database.Lease current) {
+    Mono<Boolean> commitAndReleaseInTurn(Lease current) {
         resetTransaction();
         this.lease = null;
         leaveAllBlocks(); // none is running: forgets savepoints still pending
@@ -242,7 +245,7 @@ abstract class SessionTransaction {
     /** Commits the open transaction (rolls it back, failing, if it is aborted or its block is marked). */
     Mono<Boolean> commitInTurn() {
         return Mono.defer(() -> {
-            Database.Lease current = this.lease;
+            Lease current = this.lease;
             if (current == null || !this.transactionOpen) {
                 this.committedHooks = this.hooks.takeOnCommit();
                 return Mono.just(false);
@@ -252,7 +255,7 @@ abstract class SessionTransaction {
         });
     }
 
-    private Mono<Boolean> commitOpen(Database.Lease current) {
+    private Mono<Boolean> commitOpen(Lease current) {
         return Mono.defer(() -> {
             Throwable aborted = this.abortCause;
             if (aborted != null || runningBlockIsRollbackOnly()) {
@@ -276,7 +279,7 @@ abstract class SessionTransaction {
     Mono<Boolean> rollbackInTurn() {
         return Mono.defer(() -> {
             this.hooks.clear();
-            Database.Lease current = this.lease;
+            Lease current = this.lease;
             boolean open = current != null && this.transactionOpen;
             resetTransaction(); // with no transaction open, nothing can be aborted either
             if (!open) {
@@ -289,7 +292,7 @@ abstract class SessionTransaction {
     /** Releases the connection; an open transaction is rolled back first, every running block left. */
     Mono<Void> releaseInTurn() {
         return Mono.defer(() -> {
-            Database.Lease current = this.lease;
+            Lease current = this.lease;
             if (current == null) {
                 return Mono.empty();
             }
