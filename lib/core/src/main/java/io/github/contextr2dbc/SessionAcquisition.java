@@ -3,8 +3,6 @@ package io.github.contextr2dbc;
 import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
@@ -12,20 +10,19 @@ import reactor.core.publisher.Operators;
 /**
  * A session acquiring its connection, inside the turn of the statement that needs it: the acquisition is
  * subscribed and never cancelled; on its outcome the lease is stored in the session and the
- * {@linkplain SerialQueue#holdTurn() hold on the turn} ended, then the connection (or error) is relayed to
- * the statement unless that has cancelled (a failure nobody is left to receive is logged).
+ * {@linkplain SerialQueue#holdTurn() hold on the turn} dropped, then the connection (or error) is relayed to
+ * the statement unless that has cancelled (a failure nobody is left to receive goes to
+ * {@link Undeliverable}).
  *
  * <table>
- * <caption>States (those of {@link Operators.MonoSubscriber}; the hold is released exactly once)</caption>
+ * <caption>States (those of {@link Operators.MonoSubscriber}; the hold is dropped exactly once)</caption>
  * <tr><th>state</th><th>on the acquisition's outcome</th></tr>
- * <tr><td>acquiring</td><td>lease stored, hold released, connection relayed</td></tr>
- * <tr><td>cancelled</td><td>lease stored, hold released, connection not relayed (the session releases
- * it when finished); a failure is logged</td></tr>
+ * <tr><td>acquiring</td><td>lease stored, hold dropped, connection relayed</td></tr>
+ * <tr><td>cancelled</td><td>lease stored, hold dropped, connection not relayed (the session releases
+ * it when finished); a failure goes to {@link Undeliverable}</td></tr>
  * </table>
  */
 final class SessionAcquisition extends Mono<Connection> {
-
-    private static final Logger log = LoggerFactory.getLogger(SessionAcquisition.class);
 
     private final SessionTransaction session;
 
@@ -72,10 +69,10 @@ final class SessionAcquisition extends Mono<Connection> {
 
         @Override
         public void onError(Throwable error) {
-            this.hold.release();
+            this.hold.drop();
             if (isCancelled()) {
-                log.warn("Connecting a session of {} failed after its statement had been cancelled",
-                        this.session.database.name(), error);
+                Undeliverable.error("Connecting a session of " + this.session.database.name(), error,
+                        this.actual.currentContext());
                 return;
             }
             this.actual.onError(error);
@@ -85,13 +82,13 @@ final class SessionAcquisition extends Mono<Connection> {
         public void onComplete() {
             Lease lease = this.leased;
             if (lease == null) {
-                this.hold.release();
+                this.hold.drop();
                 this.actual.onError(new IllegalStateException("The pool of database '" + this.session.database.name()
                         + "' completed without a connection"));
                 return;
             }
             this.session.acquired(lease);
-            this.hold.release();
+            this.hold.drop();
             complete(lease.connection);
         }
     }

@@ -306,13 +306,13 @@ public final class UnitOfWork {
      *
      * @return as {@link #commit(Function)}; error also {@link NoUnitOfWorkException} if there is none
      */
-    public static Mono<Void> commitAll(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+    public static Mono<Void> commitCurrent(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
         return current().flatMap(unitOfWork -> unitOfWork.commit(beforeCommit));
     }
 
-    /** {@link #commit() Commits} the unit of work of the subscriber's Context; see {@link #commitAll(Function)}. */
-    public static Mono<Void> commitAll() {
-        return commitAll(null);
+    /** {@link #commit() Commits} the unit of work of the subscriber's Context; see {@link #commitCurrent(Function)}. */
+    public static Mono<Void> commitCurrent() {
+        return commitCurrent(null);
     }
 
     /**
@@ -320,7 +320,7 @@ public final class UnitOfWork {
      *
      * @return as {@link #rollback()}; error also {@link NoUnitOfWorkException} if there is none
      */
-    public static Mono<Void> rollbackAll() {
+    public static Mono<Void> rollbackCurrent() {
         return current().flatMap(UnitOfWork::rollback);
     }
 
@@ -330,7 +330,7 @@ public final class UnitOfWork {
      *
      * @return as {@link #close()}; error also {@link NoUnitOfWorkException} if there is none
      */
-    public static Mono<Void> closeAll() {
+    public static Mono<Void> closeCurrent() {
         return current().flatMap(UnitOfWork::close);
     }
 

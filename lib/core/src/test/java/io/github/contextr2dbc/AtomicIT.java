@@ -147,19 +147,19 @@ class AtomicIT {
     @Test
     void existingCommitCommitsTheOpenTransactionFirst() {
         run(insert(1).then(atomic(this.db).existing(Atomic.Existing.COMMIT).wrap(insert(2).then(fail("block"))))
-                .onErrorResume(IllegalStateException.class, e -> UnitOfWork.rollbackAll()));
+                .onErrorResume(IllegalStateException.class, e -> UnitOfWork.rollbackCurrent()));
         assertThat(rows()).containsExactly("1");
     }
 
     @Test
     void existingRollbackDropsTheOpenTransactionFirst() {
-        run(insert(1).then(atomic(this.db).existing(Atomic.Existing.ROLLBACK).wrap(insert(2))).then(UnitOfWork.rollbackAll()));
+        run(insert(1).then(atomic(this.db).existing(Atomic.Existing.ROLLBACK).wrap(insert(2))).then(UnitOfWork.rollbackCurrent()));
         assertThat(rows()).containsExactly("2");
     }
 
     @Test
     void existingJoinMakesEarlierStatementsShareTheBlocksFate() {
-        run(insert(1).then(atomic(this.db).existing(Atomic.Existing.JOIN).wrap(insert(2))).then(UnitOfWork.rollbackAll()));
+        run(insert(1).then(atomic(this.db).existing(Atomic.Existing.JOIN).wrap(insert(2))).then(UnitOfWork.rollbackCurrent()));
         assertThat(rows()).containsExactly("1", "2");
         this.pg.execute("DELETE FROM item");
         run(insert(1).then(block(insert(2).then(fail("block")))).onErrorResume(IllegalStateException.class, e -> Mono.empty()));
@@ -232,7 +232,7 @@ class AtomicIT {
                 .then(record("body done")));
         assertThat(this.events).containsExactly("at once", "body done", "uow sees 1");
         this.events.clear();
-        run(insert(2).then(Atomic.onCommit(this.db, record("dropped"))).then(UnitOfWork.rollbackAll()));
+        run(insert(2).then(Atomic.onCommit(this.db, record("dropped"))).then(UnitOfWork.rollbackCurrent()));
         assertThat(this.events).isEmpty();
     }
 

@@ -84,7 +84,7 @@ class DbSessionIT {
                                 .map(second -> List.<Object>of(first.getT1(), first.getT2(), inTransactionAfterCommit,
                                         second.getT1(), second.getT2())))))
                 // the unit of work rolls back: only the early-committed row stays
-                .flatMap(result -> UnitOfWork.rollbackAll().thenReturn(result));
+                .flatMap(result -> UnitOfWork.rollbackCurrent().thenReturn(result));
         List<Object> result = Mono.defer(() -> work).contextWrite(UnitOfWork.create().bind()).block(TestDatabase.TIMEOUT);
         assertThat(result.get(2)).isEqualTo(false);
         assertThat(result.get(3)).isNotEqualTo(result.get(0));

@@ -145,7 +145,7 @@ class PooledConnectionResetIT {
             inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql("INSERT INTO item VALUES ($1)").bind(0, id)
                     .rowsUpdated())).block(TestDatabase.TIMEOUT);
             inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql("SELECT 1").rowsUpdated()
-                    .then(UnitOfWork.rollbackAll()))).block(TestDatabase.TIMEOUT);
+                    .then(UnitOfWork.rollbackCurrent()))).block(TestDatabase.TIMEOUT);
             borrowAndClose(connection -> run(connection, "SELECT 1"));
             borrowAndClose(connection -> Mono.from(connection.beginTransaction()).then(Mono.from(connection.commitTransaction())));
         }

@@ -83,7 +83,7 @@ class SerialQueueTest {
             SerialQueue.Hold hold = this.queue.holdTurn();
             return Uncancellable.run("held", "step", step.asMono()
                     .doOnSubscribe(subscription -> stepSubscribed.incrementAndGet())
-                    .doFinally(signal -> hold.release()));
+                    .doFinally(signal -> hold.drop()));
         }).subscribe();
         assertThat(stepSubscribed).as("the operation began").hasValue(1);
         first.dispose();

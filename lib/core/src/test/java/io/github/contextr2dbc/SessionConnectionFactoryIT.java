@@ -59,7 +59,7 @@ class SessionConnectionFactoryIT {
                 .then(Mono.zip(spiTxid(this.db.connectionFactory()),
                         dbSession(this.db).flatMap(s -> s.sql("SELECT txid_current()").one(r -> r.get(0, Long.class)))))
                 .map(t -> List.of(t.getT1(), t.getT2()))
-                .flatMap(txids -> UnitOfWork.rollbackAll().thenReturn(txids))
+                .flatMap(txids -> UnitOfWork.rollbackCurrent().thenReturn(txids))
                 .contextWrite(UnitOfWork.create().bind());
         List<Long> txids = work.block(TestDatabase.TIMEOUT);
         assertThat(txids.get(0)).isEqualTo(txids.get(1));
@@ -87,7 +87,7 @@ class SessionConnectionFactoryIT {
                         .concatMap(Result::getRowsUpdated)
                         .then(Mono.from(connection.commitTransaction())),
                 Connection::close)
-                .then(UnitOfWork.rollbackAll())
+                .then(UnitOfWork.rollbackCurrent())
                 .contextWrite(UnitOfWork.create().bind());
         StepVerifier.create(work).verifyComplete();
         assertThat(this.pg.queryLong("SELECT count(*) FROM item")).isEqualTo(1);

@@ -206,7 +206,7 @@ class SessionMachineIT {
     @Test
     void anAtomicBlocksOnCommitHookRunsInAUnitOfWorkOfItsOwnTooAndOutlivesTheEnclosingOne() {
         // the hook's work is committed by its own unit of work: the enclosing one rolling back later keeps it
-        run(block(insert(1).then(Atomic.onCommit(this.db, audit("after 1")))).then(UnitOfWork.rollbackAll()));
+        run(block(insert(1).then(Atomic.onCommit(this.db, audit("after 1")))).then(UnitOfWork.rollbackCurrent()));
         assertThat(rows("item")).containsExactly("1");
         assertThat(rows("audit")).containsExactly("after 1");
     }

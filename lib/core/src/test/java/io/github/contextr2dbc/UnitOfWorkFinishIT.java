@@ -120,7 +120,7 @@ class UnitOfWorkFinishIT {
     }
 
     @Test
-    void rollbackAllAndCloseAllReleaseEverythingAndKeepNothing() {
+    void rollbackCurrentAndCloseCurrentReleaseEverythingAndKeepNothing() {
         for (java.util.function.Function<UnitOfWork, Mono<Void>> finish :
                 List.<java.util.function.Function<UnitOfWork, Mono<Void>>>of(UnitOfWork::rollback, UnitOfWork::close)) {
             StepVerifier.create(inUnitOfWork(touchSecondThenFirst(false, false), UnitOfWork.create(), finish))
@@ -133,14 +133,14 @@ class UnitOfWorkFinishIT {
 
     @Test
     void staticFinishersWorkOnTheUnitOfWorkOfTheContext() {
-        StepVerifier.create(insert(this.first, 7).then(UnitOfWork.commitAll()).contextWrite(UnitOfWork.create().bind()))
+        StepVerifier.create(insert(this.first, 7).then(UnitOfWork.commitCurrent()).contextWrite(UnitOfWork.create().bind()))
                 .verifyComplete();
-        StepVerifier.create(insert(this.first, 8).then(UnitOfWork.rollbackAll()).contextWrite(UnitOfWork.create().bind()))
+        StepVerifier.create(insert(this.first, 8).then(UnitOfWork.rollbackCurrent()).contextWrite(UnitOfWork.create().bind()))
                 .verifyComplete();
-        StepVerifier.create(insert(this.first, 9).then(UnitOfWork.closeAll()).contextWrite(UnitOfWork.create().bind()))
+        StepVerifier.create(insert(this.first, 9).then(UnitOfWork.closeCurrent()).contextWrite(UnitOfWork.create().bind()))
                 .verifyComplete();
         assertThat(this.firstPg.queryStrings("SELECT id FROM item")).containsExactly("7");
-        StepVerifier.create(UnitOfWork.commitAll()).expectError(NoUnitOfWorkException.class).verify();
+        StepVerifier.create(UnitOfWork.commitCurrent()).expectError(NoUnitOfWorkException.class).verify();
     }
 
     @Test
