@@ -1,8 +1,5 @@
 package io.github.contextr2dbc.bench;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-
 import java.util.concurrent.TimeUnit;
 
 import io.github.contextr2dbc.Database;
@@ -23,6 +20,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import reactor.core.publisher.Mono;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
 
 /**
  * The CPU and allocation cost of the unit-of-work machinery alone, on the in-memory
@@ -154,13 +154,18 @@ public class ContextMachineryBenchmark {
         return this.raw.read(1).block();
     }
 
-    /** Spring {@code TransactionalOperator} + {@code DatabaseClient}: the point read ({@link SpringClientVariant#read(int)}). */
+    /**
+     * Spring {@code TransactionalOperator} + {@code DatabaseClient}: the point read ({@link
+     * SpringClientVariant#read(int)}).
+     */
     @Benchmark
     public Item springClientTransaction() {
         return this.springClient.read(1).block();
     }
 
-    /** Spring Data repository {@code findById} in a {@code TransactionalOperator} ({@link SpringDataVariant#read(int)}). */
+    /**
+     * Spring Data repository {@code findById} in a {@code TransactionalOperator} ({@link SpringDataVariant#read(int)}).
+     */
     @Benchmark
     public Item springDataTransaction() {
         return this.springData.read(1).block();

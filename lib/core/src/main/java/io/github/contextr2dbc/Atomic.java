@@ -183,7 +183,10 @@ public final class Atomic {
         return new Block<>(this, body);
     }
 
-    /** {@code body} as an atomic block; the rows stream inside it. Signals as {@link #wrap(Mono)}, the commit after the last element. */
+    /**
+     * {@code body} as an atomic block; the rows stream inside it. Signals as {@link #wrap(Mono)}, the commit after the
+     * last element.
+     */
     public <T> Flux<T> wrap(Flux<T> body) {
         Objects.requireNonNull(body, "body");
         return new StreamingBlock<>(this, body);

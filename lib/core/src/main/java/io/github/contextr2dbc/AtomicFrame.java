@@ -103,6 +103,7 @@ final class AtomicFrame {
 
     @Override
     public String toString() {
-        return this.parent == null ? "outermost atomic block" : "atomic block" + (this.savepoint != null ? " (savepoint)" : "");
+        return this.parent == null ? "outermost atomic block" : "atomic block"
+                + (this.savepoint != null ? " (savepoint)" : "");
     }
 }

@@ -52,7 +52,8 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     private static final int CANCELLED = 3;
 
     @SuppressWarnings("rawtypes")
-    private static final AtomicIntegerFieldUpdater<AtomicRun> STAGE = AtomicIntegerFieldUpdater.newUpdater(AtomicRun.class, "stage");
+    private static final AtomicIntegerFieldUpdater<AtomicRun> STAGE = AtomicIntegerFieldUpdater.newUpdater(
+            AtomicRun.class, "stage");
 
     private final CoreSubscriber<? super T> actual;
 
@@ -80,8 +81,8 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     @Nullable
     private T value;
 
-    private AtomicRun(CoreSubscriber<? super T> actual, ContextSession session, Atomic block, @Nullable AtomicFrame parent,
-            Publisher<? extends T> body, boolean single) {
+    private AtomicRun(CoreSubscriber<? super T> actual, ContextSession session, Atomic block,
+            @Nullable AtomicFrame parent, Publisher<? extends T> body, boolean single) {
         this.actual = actual;
         this.session = session;
         this.block = block;

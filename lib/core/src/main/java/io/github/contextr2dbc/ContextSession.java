@@ -275,7 +275,10 @@ final class ContextSession extends AtomicBlocks implements DbSession {
         });
     }
 
-    /** One operation of the session: forgets {@code options} stored by {@link #openNextTransactionWith} if no BEGIN took them. */
+    /**
+     * One operation of the session: forgets {@code options} stored by {@link #openNextTransactionWith} if no BEGIN took
+     * them.
+     */
     Mono<Void> forgetNextTransactionOptions(SessionOptions options) {
         return this.queue.runMono(() -> {
             if (this.nextTransactionOptions == options) {

@@ -244,7 +244,8 @@ public final class Database {
                 session -> Flux.<T>from(work.apply(session))
                         .concatWith(Mono.defer(() -> session.finish(Finish.COMMIT_AND_END)).then(Mono.empty())),
                 session -> Mono.empty(),
-                (session, error) -> session.finish(Finish.ROLLBACK_AND_END).then().onErrorResume(SuppressedFailure.into(error)),
+                (session, error) -> session.finish(Finish.ROLLBACK_AND_END).then()
+                        .onErrorResume(SuppressedFailure.into(error)),
                 session -> session.finish(Finish.ROLLBACK_AND_END));
     }
 

@@ -56,7 +56,8 @@ final class NewUnitOfWork<T> extends Mono<T> {
         private static final int CANCELLED = 2;
 
         @SuppressWarnings("rawtypes")
-        private static final AtomicIntegerFieldUpdater<Run> STAGE = AtomicIntegerFieldUpdater.newUpdater(Run.class, "stage");
+        private static final AtomicIntegerFieldUpdater<Run> STAGE = AtomicIntegerFieldUpdater.newUpdater(
+                Run.class, "stage");
 
         @SuppressWarnings("rawtypes")
         private static final AtomicReferenceFieldUpdater<Run, Subscription> UPSTREAM =

@@ -39,20 +39,24 @@ final class SerialTask<T> extends Operators.DeferredSubscription implements Core
     static final int ABANDONED = 3;
 
     @SuppressWarnings("rawtypes")
-    static final AtomicIntegerFieldUpdater<SerialTask> STATE = AtomicIntegerFieldUpdater.newUpdater(SerialTask.class, "state");
+    static final AtomicIntegerFieldUpdater<SerialTask> STATE = AtomicIntegerFieldUpdater.newUpdater(SerialTask.class,
+            "state");
 
     @SuppressWarnings("rawtypes")
-    static final AtomicIntegerFieldUpdater<SerialTask> HOLDS = AtomicIntegerFieldUpdater.newUpdater(SerialTask.class, "holds");
+    static final AtomicIntegerFieldUpdater<SerialTask> HOLDS = AtomicIntegerFieldUpdater.newUpdater(SerialTask.class,
+            "holds");
 
     @SuppressWarnings("rawtypes")
     static final AtomicIntegerFieldUpdater<SerialTask> SUBSCRIBING =
             AtomicIntegerFieldUpdater.newUpdater(SerialTask.class, "subscribing");
 
     @SuppressWarnings("rawtypes")
-    static final AtomicIntegerFieldUpdater<SerialTask> ENDED = AtomicIntegerFieldUpdater.newUpdater(SerialTask.class, "ended");
+    static final AtomicIntegerFieldUpdater<SerialTask> ENDED = AtomicIntegerFieldUpdater.newUpdater(SerialTask.class,
+            "ended");
 
     @SuppressWarnings("rawtypes")
-    static final AtomicIntegerFieldUpdater<SerialTask> DONE = AtomicIntegerFieldUpdater.newUpdater(SerialTask.class, "done");
+    static final AtomicIntegerFieldUpdater<SerialTask> DONE = AtomicIntegerFieldUpdater.newUpdater(SerialTask.class,
+            "done");
 
     private final SerialQueue queue;
 

@@ -301,7 +301,8 @@ abstract class SessionTransaction {
             if (this.transactionOpen) {
                 this.hooks.clear();
                 resetTransaction();
-                return SuppressedFailure.always(afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true),
+                Mono<Boolean> rollback = afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true);
+                return SuppressedFailure.always(rollback,
                         current::release).then();
             }
             return current.release();

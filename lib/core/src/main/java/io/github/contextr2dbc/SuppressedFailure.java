@@ -14,7 +14,10 @@ final class SuppressedFailure {
     private SuppressedFailure() {
     }
 
-    /** An {@code onErrorResume} function adding the failure to {@code primary} (unless it is {@code primary}) and completing. */
+    /**
+     * An {@code onErrorResume} function adding the failure to {@code primary} (unless it is {@code primary}) and
+     * completing.
+     */
     static <T> Function<Throwable, Mono<T>> into(Throwable primary) {
         return failure -> {
             if (failure != primary) {

@@ -7,10 +7,10 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import org.jspecify.annotations.Nullable;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
@@ -100,7 +100,8 @@ public final class UnitOfWork {
     public static Mono<UnitOfWork> current() {
         return Mono.deferContextual(context -> {
             UnitOfWork unitOfWork = context.getOrDefault(KEY, null);
-            return unitOfWork != null ? Mono.just(unitOfWork) : Mono.error(new NoUnitOfWorkException("UnitOfWork.current()"));
+            return unitOfWork != null ? Mono.just(unitOfWork)
+                    : Mono.error(new NoUnitOfWorkException("UnitOfWork.current()"));
         });
     }
 
@@ -226,7 +227,8 @@ public final class UnitOfWork {
         return Mono.defer(() -> {
             Mono<Void> checks = Flux.fromArray(all)
                     .filter(ContextSession::inTransaction)
-                    .concatMap(session -> (beforeCommit == null ? Mono.<Void>empty() : Mono.from(beforeCommit.apply(session)))
+                    .concatMap(session -> (beforeCommit == null ? Mono.<Void>empty()
+                            : Mono.from(beforeCommit.apply(session)))
                             .then(session.runBeforeCommitHooks()))
                     .then()
                     .onErrorResume(veto -> finishAll(all, 0, veto, Finish.ROLLBACK));
@@ -306,7 +308,8 @@ public final class UnitOfWork {
      *
      * @return as {@link #commit(Function)}; error also {@link NoUnitOfWorkException} if there is none
      */
-    public static Mono<Void> commitCurrent(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+    public static Mono<Void> commitCurrent(
+            @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
         return current().flatMap(unitOfWork -> unitOfWork.commit(beforeCommit));
     }
 

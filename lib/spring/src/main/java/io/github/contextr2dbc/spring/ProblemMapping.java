@@ -14,8 +14,10 @@ import org.springframework.http.ProblemDetail;
  *   <caption>standard mapping</caption>
  *   <tr><th>error</th><th>status</th></tr>
  *   <tr><td>unique violation {@code 23505}, foreign-key violation {@code 23503}</td><td>409</td></tr>
- *   <tr><td>serialization failure {@code 40001}, deadlock {@code 40P01}</td><td>409, {@code "retryable": true}</td></tr>
- *   <tr><td>read-only transaction {@code 25006} (a write reached a replica)</td><td>503, {@code "retryable": true}</td></tr>
+ *   <tr><td>serialization failure {@code 40001}, deadlock {@code 40P01}</td><td>409, {@code "retryable":
+ * true}</td></tr>
+ *   <tr><td>read-only transaction {@code 25006} (a write reached a replica)</td><td>503, {@code "retryable":
+ * true}</td></tr>
  *   <tr><td>no pooled connection within the acquire timeout</td><td>503, {@code "retryable": true}</td></tr>
  *   <tr><td>{@code RowNotFoundException}: {@code SqlStatement.single(...)} found no row</td><td>404</td></tr>
  *   <tr><td>a commit that succeeded on some databases and failed on others</td><td>500</td></tr>

@@ -29,7 +29,9 @@ public final class TestSql {
         return this.direct.queryLong(sql);
     }
 
-    /** Waits (on the test thread) until no connection of {@code db} is in use; cleanup after a cancel is asynchronous. */
+    /**
+     * Waits (on the test thread) until no connection of {@code db} is in use; cleanup after a cancel is asynchronous.
+     */
     public static void awaitNoConnectionsInUse(Database db) throws InterruptedException {
         awaitConnectionsInUse(db, 0);
     }
