@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import io.r2dbc.spi.R2dbcException;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -77,9 +79,11 @@ class NewUnitOfWorkIT {
 
     /** Waits on the test thread (never a reactive one), boundedly, until {@code condition} holds. */
     private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TestDatabase.TIMEOUT.toNanos();
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
+        try {
+            Awaitility.await().atMost(TestDatabase.TIMEOUT).pollInterval(Duration.ofMillis(10))
+                    .until(condition::getAsBoolean);
+        } catch (ConditionTimeoutException stillNot) {
+            // not yet after the time limit: the caller's assertion says what is wrong
         }
     }
 

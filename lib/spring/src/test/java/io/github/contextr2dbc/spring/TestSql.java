@@ -4,6 +4,8 @@ import java.time.Duration;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.launcher.DirectSql;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Plain blocking SQL on a database of its own connection, for test set-up and checks from the test thread
@@ -38,9 +40,11 @@ public final class TestSql {
 
     /** Waits (on the test thread) until {@code count} connections of {@code db} are in use. */
     public static void awaitConnectionsInUse(Database db, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (db.connectionsInUse() != count && System.nanoTime() < deadline) {
-            Thread.sleep(5);
+        try {
+            Awaitility.await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(5))
+                    .until(() -> db.connectionsInUse() == count);
+        } catch (ConditionTimeoutException stillNot) {
+            // not yet after the time limit: the caller's assertion says what is wrong
         }
     }
 }
