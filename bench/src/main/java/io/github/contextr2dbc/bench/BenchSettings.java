@@ -130,7 +130,9 @@ public final class BenchSettings {
         return Boolean.getBoolean(QUICK_PROPERTY);
     }
 
-    /** Units of work per invocation of a database benchmark: {@link #OPS_PER_INVOCATION}, or fewer in the quick mode. */
+    /**
+     * Units of work per invocation of a database benchmark: {@link #OPS_PER_INVOCATION}, or fewer in the quick mode.
+     */
     static int unitsPerInvocation() {
         return quick() ? QUICK_UNITS : OPS_PER_INVOCATION;
     }

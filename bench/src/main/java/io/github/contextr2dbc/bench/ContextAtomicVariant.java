@@ -1,11 +1,11 @@
 package io.github.contextr2dbc.bench;
 
+import io.github.contextr2dbc.Database;
+import reactor.core.publisher.Mono;
+
 import static io.github.contextr2dbc.Atomic.atomic;
 import static io.github.contextr2dbc.UnitOfWork.dbSession;
 import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-
-import io.github.contextr2dbc.Database;
-import reactor.core.publisher.Mono;
 
 /**
  * context-r2dbc with a Django-style atomic block: each unit of work is

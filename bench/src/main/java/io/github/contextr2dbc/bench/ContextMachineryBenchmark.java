@@ -204,13 +204,18 @@ public class ContextMachineryBenchmark {
         return this.rawPipelined.read(1).block();
     }
 
-    /** Spring {@code TransactionalOperator} + {@code DatabaseClient}: the point read ({@link SpringClientVariant#read(int)}). */
+    /**
+     * Spring {@code TransactionalOperator} + {@code DatabaseClient}: the point read ({@link
+     * SpringClientVariant#read(int)}).
+     */
     @Benchmark
     public Item springClientTransaction() {
         return this.springClient.read(1).block();
     }
 
-    /** Spring Data repository {@code findById} in a {@code TransactionalOperator} ({@link SpringDataVariant#read(int)}). */
+    /**
+     * Spring Data repository {@code findById} in a {@code TransactionalOperator} ({@link SpringDataVariant#read(int)}).
+     */
     @Benchmark
     public Item springDataTransaction() {
         return this.springData.read(1).block();

@@ -1,13 +1,13 @@
 package io.github.contextr2dbc.bench;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-
 import java.time.Duration;
 
 import io.github.contextr2dbc.Database;
 import io.r2dbc.pool.PoolMetrics;
 import reactor.core.publisher.Mono;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
 
 /**
  * context-r2dbc: each unit of work is {@code UnitOfWork.inNewUnitOfWork(...)} (create, bind into the

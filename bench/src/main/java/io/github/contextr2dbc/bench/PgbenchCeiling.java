@@ -42,10 +42,12 @@ public final class PgbenchCeiling {
         String read = Workload.READ_SQL.replace("$1", ":id");
         String insert = Workload.INSERT_SQL.replace("$1", "'" + Workload.INSERTED_NAME + "'").replace("$2", "1");
         List<String[]> workloads = List.of(
-                new String[] {"point read", "\\set id random(1, " + BenchSettings.ROWS + ")\nBEGIN;\n" + read + ";\nCOMMIT;\n"},
+                new String[] {"point read", "\\set id random(1, " + BenchSettings.ROWS + ")\nBEGIN;\n"
+                        + read + ";\nCOMMIT;\n"},
                 new String[] {"insert", "BEGIN;\n" + insert + ";\nCOMMIT;\n"},
                 new String[] {"empty transaction", "BEGIN;\nCOMMIT;\n"});
-        System.out.println("# " + version(pgbench) + ", " + seconds + " s per run, against " + pair.primaryUrl(database.name()));
+        System.out.println("# " + version(pgbench) + ", " + seconds + " s per run, against "
+                + pair.primaryUrl(database.name()));
         System.out.printf("%-18s %8s %12s%n", "workload", "clients", "tps");
         try (TsvOut tsv = TsvOut.fromProperty()) {
             tsv.row("version", version(pgbench));
@@ -91,7 +93,10 @@ public final class PgbenchCeiling {
         return output;
     }
 
-    /** {@code $CONTEXT_R2DBC_PG_BIN}, {@code pg_config --bindir}, the newest {@code /usr/lib/postgresql/N/bin}, the PATH. */
+    /**
+     * {@code $CONTEXT_R2DBC_PG_BIN}, {@code pg_config --bindir}, the newest {@code /usr/lib/postgresql/N/bin}, the
+     * PATH.
+     */
     private static Optional<Path> findPgbench() throws IOException, InterruptedException {
         List<Path> candidates = new ArrayList<>();
         String bin = System.getenv("CONTEXT_R2DBC_PG_BIN");

@@ -43,7 +43,8 @@ final class RawVariant implements Variant {
 
     @Override
     public Mono<Item> read(int id) {
-        return inTransaction(connection -> Flux.from(connection.createStatement(Workload.READ_SQL).bind(0, id).execute())
+        return inTransaction(connection -> Flux.from(connection.createStatement(Workload.READ_SQL)
+                .bind(0, id).execute())
                 .concatMap(result -> result.map(Item::of))
                 .next());
     }

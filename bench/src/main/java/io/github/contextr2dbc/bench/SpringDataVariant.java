@@ -54,7 +54,10 @@ final class SpringDataVariant extends SpringClientVariant {
                 .as(this.transactional::transactional);
     }
 
-    /** Not a workload of this variant: a repository that runs nothing is the Spring client variant's empty transaction. */
+    /**
+     * Not a workload of this variant: a repository that runs nothing is the Spring client variant's empty
+     * transaction.
+     */
     @Override
     public Mono<Integer> empty(int value) {
         throw new UnsupportedOperationException("The empty unit of work is measured for the Spring client variant");

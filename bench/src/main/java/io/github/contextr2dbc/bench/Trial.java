@@ -50,7 +50,8 @@ final class Trial {
         } while (variant.poolMetrics().allocatedSize() < BenchSettings.POOL_SIZE && batches < 20);
         Load.run(BenchSettings.OPS_PER_INVOCATION, 64, i -> variant.read(Workload.randomId()));
         if (variant.poolMetrics().allocatedSize() < BenchSettings.POOL_SIZE) {
-            System.out.println("# WARNING: the pool holds " + variant.poolMetrics().allocatedSize() + " connections, not "
+            System.out.println("# WARNING: the pool holds " + variant.poolMetrics().allocatedSize()
+                    + " connections, not "
                     + BenchSettings.POOL_SIZE + ", after warm-up");
         }
     }

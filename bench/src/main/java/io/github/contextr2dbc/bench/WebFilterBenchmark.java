@@ -35,7 +35,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = BenchSettings.FORKS, jvmArgsAppend = {BenchSettings.HEAP_MIN, BenchSettings.HEAP_MAX, BenchSettings.GC})
-@Warmup(iterations = BenchSettings.HTTP_WARMUP_ITERATIONS, time = BenchSettings.WARMUP_SECONDS, timeUnit = TimeUnit.SECONDS)
+@Warmup(iterations = BenchSettings.HTTP_WARMUP_ITERATIONS, time = BenchSettings.WARMUP_SECONDS,
+        timeUnit = TimeUnit.SECONDS)
 @Measurement(iterations = BenchSettings.MEASUREMENT_ITERATIONS, time = BenchSettings.MEASUREMENT_SECONDS,
         timeUnit = TimeUnit.SECONDS)
 public class WebFilterBenchmark {

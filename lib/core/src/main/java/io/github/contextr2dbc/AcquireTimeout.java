@@ -62,6 +62,20 @@ final class AcquireTimeout extends Mono<Connection> {
         acquirer.startTimerIfWaiting();
     }
 
+    /**
+     * The subscriber of the pool's acquisition and the timer's task.
+     *
+     * <table>
+     * <caption>Phases (decided once, by compare-and-set)</caption>
+     * <tr><th>phase</th><th>entered by</th><th>then</th></tr>
+     * <tr><td>{@code WAITING}</td><td>subscription</td><td>a timer is scheduled only if no connection came
+     * during the subscription</td></tr>
+     * <tr><td>{@code DONE}</td><td>the pool's connection or error</td><td>relayed (a connection to a cancelled
+     * subscriber goes back to the pool)</td></tr>
+     * <tr><td>{@code TIMED_OUT}</td><td>the timer, or a refused timer</td><td>the acquisition is cancelled, a
+     * connection arriving later is given back; the subscriber gets the timeout</td></tr>
+     * </table>
+     */
     private static final class Acquirer extends Operators.MonoSubscriber<Connection, Connection> implements Runnable {
 
         private static final int WAITING = 0;
@@ -86,6 +100,16 @@ final class AcquireTimeout extends Mono<Connection> {
         Acquirer(CoreSubscriber<? super Connection> actual, AcquireTimeout parent) {
             super(actual);
             this.parent = parent;
+        }
+
+        @SuppressWarnings("rawtypes") // Scannable declares scanUnsafe(Attr) with the raw type
+        @Override
+        @Nullable
+        public Object scanUnsafe(Attr key) {
+            if (key == Attr.PARENT) {
+                return this.upstream;
+            }
+            return super.scanUnsafe(key); // ACTUAL, CANCELLED, TERMINATED
         }
 
         void startTimerIfWaiting() {

@@ -183,7 +183,10 @@ public final class Atomic {
         return new Block<>(this, body);
     }
 
-    /** {@code body} as an atomic block; the rows stream inside it. Signals as {@link #wrap(Mono)}, the commit after the last element. */
+    /**
+     * {@code body} as an atomic block; the rows stream inside it. Signals as {@link #wrap(Mono)}, the commit after the
+     * last element.
+     */
     public <T> Flux<T> wrap(Flux<T> body) {
         Objects.requireNonNull(body, "body");
         return new StreamingBlock<>(this, body);
@@ -199,7 +202,7 @@ public final class Atomic {
         }
         ContextSession session;
         try {
-            session = (ContextSession) unitOfWork.session(this.database);
+            session = unitOfWork.contextSession(this.database);
         } catch (IllegalStateException ended) {
             Operators.error(actual, ended);
             return;
@@ -380,6 +383,6 @@ public final class Atomic {
 
     private static ContextSession sessionIn(ContextView context, Database db, String what) {
         UnitOfWork unitOfWork = UnitOfWork.find(context).orElseThrow(() -> new NoUnitOfWorkException(what));
-        return (ContextSession) unitOfWork.session(db);
+        return unitOfWork.contextSession(db);
     }
 }

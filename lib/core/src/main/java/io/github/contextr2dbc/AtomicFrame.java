@@ -1,6 +1,7 @@
 package io.github.contextr2dbc;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -12,11 +13,14 @@ import reactor.core.publisher.Sinks;
  */
 final class AtomicFrame {
 
+    private static final AtomicIntegerFieldUpdater<AtomicFrame> EXIT_CLAIMED =
+            AtomicIntegerFieldUpdater.newUpdater(AtomicFrame.class, "exitClaimed");
+
     /**
      * The session the block runs on: a frame found in a Context is the enclosing block only for this
      * session (a nested unit of work, or an on-commit hook, may inherit the frames of another).
      */
-    final ContextSession session;
+    final AtomicBlocks session;
 
     @Nullable
     final AtomicFrame parent;
@@ -40,8 +44,8 @@ final class AtomicFrame {
      */
     volatile boolean rollbackOnly;
 
-    /** Whether the block has ended or is ending (its exit runs once); touched only by its own run. */
-    volatile boolean exited;
+    /** 1 once the block's exit has been claimed (see {@link #claimExit()}). */
+    private volatile int exitClaimed;
 
     /**
      * Set by the block's run as it ends (completes, fails or is cancelled), just before it decides how the
@@ -60,11 +64,19 @@ final class AtomicFrame {
     @Nullable
     volatile SessionOptions previousOptions;
 
-    AtomicFrame(ContextSession session, @Nullable AtomicFrame parent, Atomic block, @Nullable String savepoint) {
+    AtomicFrame(AtomicBlocks session, @Nullable AtomicFrame parent, Atomic block, @Nullable String savepoint) {
         this.session = session;
         this.parent = parent;
         this.block = block;
         this.savepoint = savepoint;
+    }
+
+    /**
+     * Claims the block's exit: true for the first caller only (the end of its run, or its entering step
+     * when nobody is left to run it), so that a block is left exactly once.
+     */
+    boolean claimExit() {
+        return EXIT_CLAIMED.compareAndSet(this, 0, 1);
     }
 
     /** Completes when the block has been left (call from the session's tasks only, while it is running). */
@@ -91,6 +103,7 @@ final class AtomicFrame {
 
     @Override
     public String toString() {
-        return this.parent == null ? "outermost atomic block" : "atomic block" + (this.savepoint != null ? " (savepoint)" : "");
+        return this.parent == null ? "outermost atomic block" : "atomic block"
+                + (this.savepoint != null ? " (savepoint)" : "");
     }
 }

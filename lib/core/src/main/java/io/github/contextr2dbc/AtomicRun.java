@@ -6,8 +6,6 @@ import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
@@ -26,14 +24,24 @@ import reactor.util.context.Context;
  * the block is marked {@linkplain AtomicFrame#leaving leaving} before that is decided, and a block entering
  * while it is still in the way waits until it has been left instead of being refused. Entering and leaving
  * are subscribed here and never cancelled; cancelling only detaches the subscriber (an outcome nobody is
- * left to receive is logged).
+ * left to receive goes to {@link Undeliverable}).
+ *
+ * <table>
+ * <caption>Stages (decided once, by compare-and-set)</caption>
+ * <tr><th>stage</th><th>entered by</th><th>then</th></tr>
+ * <tr><td>{@code ENTERING}</td><td>subscription</td><td>the block is entered in a turn of the queue, which
+ * claims the run ({@link #test}) or, if cancelled meanwhile, leaves the block in that same turn</td></tr>
+ * <tr><td>{@code RUNNING}</td><td>the claim</td><td>the body runs with the block in its Context</td></tr>
+ * <tr><td>{@code EXITING}</td><td>the body's completion or error, or a refused entry</td><td>the block is
+ * left (exitCompleted or exitFailed), the outcome passed on</td></tr>
+ * <tr><td>{@code CANCELLED}</td><td>the subscriber's cancel while entering or running</td><td>the block is
+ * left with a rollback; the outcome is dropped</td></tr>
+ * </table>
  *
  * <p>For a {@code Mono} body the value is held until the block has been left (committed), then passed on;
  * a {@code Flux} body streams inside the block, which is left after the last element.
  */
 final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreSubscriber<T>, Predicate<AtomicFrame> {
-
-    private static final Logger log = LoggerFactory.getLogger(AtomicRun.class);
 
     private static final int ENTERING = 0;
 
@@ -44,7 +52,8 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     private static final int CANCELLED = 3;
 
     @SuppressWarnings("rawtypes")
-    private static final AtomicIntegerFieldUpdater<AtomicRun> STAGE = AtomicIntegerFieldUpdater.newUpdater(AtomicRun.class, "stage");
+    private static final AtomicIntegerFieldUpdater<AtomicRun> STAGE = AtomicIntegerFieldUpdater.newUpdater(
+            AtomicRun.class, "stage");
 
     private final CoreSubscriber<? super T> actual;
 
@@ -72,8 +81,8 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     @Nullable
     private T value;
 
-    private AtomicRun(CoreSubscriber<? super T> actual, ContextSession session, Atomic block, @Nullable AtomicFrame parent,
-            Publisher<? extends T> body, boolean single) {
+    private AtomicRun(CoreSubscriber<? super T> actual, ContextSession session, Atomic block,
+            @Nullable AtomicFrame parent, Publisher<? extends T> body, boolean single) {
         this.actual = actual;
         this.session = session;
         this.block = block;
@@ -136,8 +145,8 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
 
     /** The block could not be entered (nothing was changed): that is the error. */
     void enterFailed(Throwable error) {
-        if (error instanceof ContextSession.BlockLeaving) {
-            enterAfter(((ContextSession.BlockLeaving) error).left);
+        if (error instanceof AtomicBlocks.BlockLeaving) {
+            enterAfter(((AtomicBlocks.BlockLeaving) error).left);
             return;
         }
         if (STAGE.compareAndSet(this, ENTERING, EXITING)) {
@@ -150,6 +159,19 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     @Override
     public Context currentContext() {
         return this.context;
+    }
+
+    @SuppressWarnings("rawtypes") // Scannable declares scanUnsafe(Attr) with the raw type
+    @Override
+    @Nullable
+    public Object scanUnsafe(Attr key) {
+        if (key == Attr.ACTUAL) {
+            return this.actual;
+        }
+        if (key == Attr.TERMINATED) {
+            return this.stage == EXITING;
+        }
+        return super.scanUnsafe(key); // PARENT (the body's subscription), CANCELLED, REQUESTED_FROM_DOWNSTREAM
     }
 
     @Override
@@ -170,7 +192,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     public void onError(Throwable error) {
         markLeaving();
         if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
-            this.session.exitBlock(frameOf(), true).subscribe(new Exit(this, error, false));
+            this.session.exitFailed(frameOf()).subscribe(new Exit(this, error, false));
         } else {
             Operators.onErrorDropped(error, this.context);
         }
@@ -180,7 +202,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     public void onComplete() {
         markLeaving();
         if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
-            this.session.exitBlock(frameOf(), false).subscribe(new Exit(this, null, false));
+            this.session.exitCompleted(frameOf()).subscribe(new Exit(this, null, false));
             return;
         }
         T dropped = this.value; // cancelled: the cancel has left the block
@@ -202,7 +224,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
             } else if (current == RUNNING) {
                 markLeaving();
                 if (STAGE.compareAndSet(this, RUNNING, CANCELLED)) {
-                    this.session.exitBlock(frameOf(), true).subscribe(new Exit(this, null, true));
+                    this.session.exitFailed(frameOf()).subscribe(new Exit(this, null, true));
                 }
                 return;
             } else {
@@ -239,8 +261,8 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
                 Operators.onDiscard(dropped, this.actual.currentContext());
             }
             if (error != null) {
-                log.warn("Ending an atomic block on {} failed after its subscriber had cancelled",
-                        this.session.database().name(), error);
+                Undeliverable.error("Ending an atomic block on " + this.session.database().name(), error,
+                        this.actual.currentContext());
             }
             return;
         }

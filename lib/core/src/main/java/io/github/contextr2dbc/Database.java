@@ -3,28 +3,19 @@ package io.github.contextr2dbc;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.pool.PoolMetrics;
 import io.r2dbc.spi.Connection;
-import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
-import io.r2dbc.spi.ConnectionFactoryOptions;
-import io.r2dbc.spi.Result;
-import io.r2dbc.spi.Wrapped;
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A handle for one logical database: its name, how to connect to its current host, the pool options,
@@ -49,7 +40,20 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Database {
 
-    private static final Logger log = LoggerFactory.getLogger(Database.class);
+    /** The pool's default {@linkplain Builder#initialSize(int) initial size}: 0, nothing opens before first use. */
+    public static final int DEFAULT_INITIAL_SIZE = 0;
+
+    /** The pool's default {@linkplain Builder#maxSize(int) maximum size}: 10 connections. */
+    public static final int DEFAULT_MAX_SIZE = 10;
+
+    /** The default {@linkplain Builder#acquireTimeout(Duration) acquire timeout}: 10 seconds. */
+    public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(10);
+
+    /** The default {@linkplain Builder#maxIdleTime(Duration) idle time} of a pooled connection: 30 minutes. */
+    public static final Duration DEFAULT_MAX_IDLE_TIME = Duration.ofMinutes(30);
+
+    /** The default {@linkplain Builder#maxLifeTime(Duration) life time} of a pooled connection: 30 minutes. */
+    public static final Duration DEFAULT_MAX_LIFE_TIME = Duration.ofMinutes(30);
 
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
@@ -84,17 +88,9 @@ public final class Database {
 
     private final OutsideUnitOfWork outsideUnitOfWork;
 
-    private final AtomicLong acquisitions = new AtomicLong();
-
-    private final AtomicInteger inUse = new AtomicInteger();
-
-    private final AtomicLong connectionResets = new AtomicLong();
-
-    private final AtomicReference<PoolGeneration> generation;
+    private final DatabaseRuntime runtime;
 
     private final SessionConnectionFactory sessionConnectionFactory;
-
-    private volatile boolean closed;
 
     // ---- routing (issue 13): the primary this database replicates, and whether any database replicates it ----
 
@@ -103,6 +99,7 @@ public final class Database {
 
     /** Set when a replica of this database is built: sessions that wrote then note their commit's WAL position. */
     private volatile boolean hasReplicas;
+
     // ---- test-support seam (context-r2dbc-test): where sessions' connections come from ----
     @Nullable
     private volatile UnaryOperator<Mono<Connection>> connectionSource;
@@ -130,8 +127,7 @@ public final class Database {
             builder.replicaOf.hasReplicas = true;
         }
         // the first host's factory is made now, on the building thread: finding a driver may read jar files
-        this.generation = new AtomicReference<>(
-                new PoolGeneration(this, builder.host, this.connectionFactoryCreator.apply(builder.host)));
+        this.runtime = new DatabaseRuntime(this, builder.host);
         this.sessionConnectionFactory = new SessionConnectionFactory(this);
     }
 
@@ -154,7 +150,7 @@ public final class Database {
 
     /** The host new connections go to (for a {@link Builder#url(String) URL}: {@code host:port}). */
     public String host() {
-        return this.generation.get().host();
+        return this.runtime.current().host();
     }
 
     /** The options sessions of this database start with. */
@@ -207,28 +203,7 @@ public final class Database {
                         + "ConnectionFactory and cannot change host: build it with url(...) or "
                         + "connectionFactory(host -> ...) instead"));
             }
-            if (this.closed) {
-                return Mono.error(closedError());
-            }
-            if (this.generation.get().host().equals(host)) {
-                return Mono.empty();
-            }
-            // the creator may block (a driver lookup reads jar files): it runs on a thread that may block
-            return Mono.fromCallable(() -> this.connectionFactoryCreator.apply(host))
-                    .subscribeOn(Schedulers.boundedElastic())
-                    .flatMap(factory -> {
-                        for (;;) {
-                            PoolGeneration current = this.generation.get();
-                            if (current.host().equals(host)) {
-                                return Mono.<Void>empty();
-                            }
-                            PoolGeneration next = new PoolGeneration(this, host, factory);
-                            if (this.generation.compareAndSet(current, next)) {
-                                return Uncancellable.run("Retiring the pool of", this.name + " at " + current.host(),
-                                        current.retire());
-                            }
-                        }
-                    });
+            return this.runtime.changeHost(host);
         });
     }
 
@@ -240,28 +215,22 @@ public final class Database {
      * pool failed to dispose; cancel: the close, once started, still completes
      */
     public Mono<Void> close() {
-        return Mono.defer(() -> {
-            if (this.closed) {
-                return Mono.empty();
-            }
-            this.closed = true;
-            return Uncancellable.run("Closing database", this.name, this.generation.get().retire());
-        });
+        return Mono.defer(this.runtime::close);
     }
 
     /** Whether {@link #close()} was called. */
     public boolean isClosed() {
-        return this.closed;
+        return this.runtime.isClosed();
     }
 
     /** The current pool's metrics; empty until the pool is first used. */
     public Optional<PoolMetrics> poolMetrics() {
-        return this.generation.get().metrics();
+        return this.runtime.current().metrics();
     }
 
     /** How many connections sessions of this database have acquired from its pools since it was built. */
     public long acquisitions() {
-        return this.acquisitions.get();
+        return this.runtime.acquisitions();
     }
 
     /**
@@ -269,7 +238,7 @@ public final class Database {
      * retired by {@link #changeHost(String)} that still have connections out.
      */
     public int connectionsInUse() {
-        return this.inUse.get();
+        return this.runtime.inUseCounter().get();
     }
 
     /**
@@ -296,10 +265,11 @@ public final class Database {
         return Flux.usingWhen(
                 Mono.fromSupplier(() -> new ContextSession(this)),
                 session -> Flux.<T>from(work.apply(session))
-                        .concatWith(Mono.defer(() -> session.finish(true, true)).then(Mono.empty())),
+                        .concatWith(Mono.defer(() -> session.finish(Finish.COMMIT_AND_END)).then(Mono.empty())),
                 session -> Mono.empty(),
-                (session, error) -> session.finish(false, true).then().onErrorResume(SuppressedFailure.into(error)),
-                session -> session.finish(false, true));
+                (session, error) -> session.finish(Finish.ROLLBACK_AND_END).then()
+                        .onErrorResume(SuppressedFailure.into(error)),
+                session -> session.finish(Finish.ROLLBACK_AND_END));
     }
 
     @Override
@@ -345,7 +315,7 @@ public final class Database {
     }
 
     /** The pool's acquisition from {@code entered}, through the {@link #connectionSource} if one is set. */
-    private Mono<Connection> acquireThroughSource(PoolGeneration entered) {
+    Mono<Connection> acquireThroughSource(PoolGeneration entered) {
         UnaryOperator<Mono<Connection>> source = this.connectionSource;
         return source == null ? entered.acquire() : source.apply(entered.acquire());
     }
@@ -366,70 +336,21 @@ public final class Database {
         return this.atomicKey;
     }
 
-    AtomicInteger inUseCounter() {
-        return this.inUse;
-    }
-
     OutsideUnitOfWork outsideUnitOfWork() {
         return this.outsideUnitOfWork;
     }
 
-    /**
-     * A connection for a session, from the current pool, after the {@code beforeSession} hook.
-     *
-     * @return a {@link Mono} of the connection and the generation it must be given back to
-     */
-    Mono<Lease> lease() {
-        Mono<Lease> acquire = Mono.defer(this::acquireFromCurrent);
-        return this.beforeSession == null ? acquire : Mono.defer(() -> this.beforeSession.apply(this)).then(acquire);
+    DatabaseRuntime runtime() {
+        return this.runtime;
     }
 
-    /**
-     * {@link #lease()} for a caller that never cancels the acquisition (a session runs it uncancellably and
-     * stores the connection): the pool generation is given back on error only.
-     */
-    Mono<Lease> leaseForSession() {
-        Mono<Lease> acquire = Mono.defer(this::acquireUncancelled);
-        return this.beforeSession == null ? acquire : Mono.defer(() -> this.beforeSession.apply(this)).then(acquire);
+    Function<String, ConnectionFactory> connectionFactoryCreator() {
+        return this.connectionFactoryCreator;
     }
 
-    private Mono<Lease> acquireUncancelled() {
-        if (this.closed) {
-            return Mono.error(closedError());
-        }
-        PoolGeneration entered = enterCurrent();
-        return acquireThroughSource(entered)
-                .map(connection -> leased(connection, entered))
-                .onErrorResume(error -> entered.leave().then(Mono.error(error)));
-    }
-
-    private Mono<Lease> acquireFromCurrent() {
-        if (this.closed) {
-            return Mono.error(closedError());
-        }
-        // the entry is kept by the lease on success, and given back on error or cancel
-        return Mono.usingWhen(
-                Mono.just(enterCurrent()),
-                entered -> acquireThroughSource(entered).map(connection -> leased(connection, entered)),
-                entered -> Mono.empty(),
-                (entered, error) -> entered.leave(),
-                PoolGeneration::leave);
-    }
-
-    private Lease leased(Connection connection, PoolGeneration generation) {
-        this.acquisitions.incrementAndGet();
-        return new Lease(connection, generation);
-    }
-
-    /** The current pool generation, entered (the caller must {@link PoolGeneration#leave() leave} it). */
-    private PoolGeneration enterCurrent() {
-        for (;;) {
-            PoolGeneration current = this.generation.get();
-            if (current.enter()) {
-                return current;
-            }
-            // that generation was disposed between get() and enter(): a newer one is current now
-        }
+    @Nullable
+    Function<? super Database, ? extends Mono<Void>> beforeSession() {
+        return this.beforeSession;
     }
 
     Duration acquireTimeout() {
@@ -438,26 +359,11 @@ public final class Database {
 
     /** How many connections were given back inside a transaction and reset (see {@link Lease#release()}). */
     long connectionResets() {
-        return this.connectionResets.get();
-    }
-
-    /**
-     * Rolls back the transaction a connection is given back in and puts it back in auto-commit mode (see
-     * {@link Lease#release()}).
-     */
-    private Mono<Void> reset(Connection connection) {
-        this.connectionResets.incrementAndGet();
-        log.debug("A connection of database '{}' was given back inside a transaction: rolling it back", this.name);
-        // a ROLLBACK statement rather than rollbackTransaction(): the driver skips that call unless the transaction
-        // was opened through beginTransaction(), while a statement always takes effect
-        return Flux.from(connection.createStatement("ROLLBACK").execute())
-                .concatMap(Result::getRowsUpdated)
-                .then(Mono.defer(() -> connection.isAutoCommit() ? Mono.<Void>empty()
-                        : Mono.from(connection.setAutoCommit(true))));
+        return this.runtime.connectionResets();
     }
 
     ConnectionFactoryMetadata connectionFactoryMetadata() {
-        return this.generation.get().connectionFactory().getMetadata();
+        return this.runtime.current().connectionFactory().getMetadata();
     }
 
     /**
@@ -478,63 +384,6 @@ public final class Database {
         return builder.build();
     }
 
-    private IllegalStateException closedError() {
-        return new IllegalStateException("Database '" + this.name + "' is closed: no new connections are handed "
-                + "out. Build a new Database, or stop using this one after close()");
-    }
-
-    /** A pooled connection and the pool generation it goes back to. */
-    static final class Lease {
-
-        final Connection connection;
-
-        final PoolGeneration generation;
-
-        Lease(Connection connection, PoolGeneration generation) {
-            this.connection = connection;
-            this.generation = generation;
-        }
-
-        /**
-         * Gives the connection back; counts the user out even if closing fails. Call it when the connection is
-         * to go back: it reads the connection's state then.
-         *
-         * <p>A connection given back inside a transaction (a plain pooled connection closed after {@code BEGIN},
-         * a savepoint or {@code setAutoCommit(false)}) is first rolled back and put back in auto-commit mode, so
-         * that the pool never hands out a connection inside someone else's transaction, as HikariCP resets what
-         * a connection was dirtied with. A connection in auto-commit mode and outside a transaction (every
-         * session's: it commits or rolls back before release) costs one {@code isAutoCommit()} call, the driver's
-         * last transaction status: no round trip, no allocation. If the reset fails, the driver's connection is
-         * closed before it goes back, so that the pool's validation discards it instead of handing it out.
-         */
-        Mono<Void> release() {
-            Mono<Void> giveBack = Mono.from(this.connection.close())
-                    .onErrorResume(error -> this.generation.leave().then(Mono.error(error)))
-                    .then(this.generation.leave());
-            if (this.connection.isAutoCommit()) {
-                return giveBack;
-            }
-            return this.generation.database().reset(this.connection)
-                    .onErrorResume(failure -> discard()
-                            .onErrorResume(SuppressedFailure.into(failure))
-                            .then(giveBack)
-                            .onErrorResume(SuppressedFailure.into(failure))
-                            .then(Mono.error(failure)))
-                    .then(giveBack);
-        }
-
-        /** Closes the driver's connection under the pool's, so that the pool's validation discards it. */
-        private Mono<Void> discard() {
-            if (this.connection instanceof Wrapped) {
-                Object unwrapped = ((Wrapped<?>) this.connection).unwrap();
-                if (unwrapped instanceof Connection) {
-                    return Mono.from(((Connection) unwrapped).close());
-                }
-            }
-            return Mono.empty();
-        }
-    }
-
     /**
      * Builds a {@link Database}. Set where to connect ({@link #url(String)} or one of the
      * {@code connectionFactory} methods); everything else has a documented default.
@@ -551,15 +400,15 @@ public final class Database {
 
         private boolean hostSwitchable;
 
-        private int initialSize = 0;
+        private int initialSize = DEFAULT_INITIAL_SIZE;
 
-        private int maxSize = 10;
+        private int maxSize = DEFAULT_MAX_SIZE;
 
-        private Duration acquireTimeout = Duration.ofSeconds(10);
+        private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
 
-        private Duration maxIdleTime = Duration.ofMinutes(30);
+        private Duration maxIdleTime = DEFAULT_MAX_IDLE_TIME;
 
-        private Duration maxLifeTime = Duration.ofMinutes(30);
+        private Duration maxLifeTime = DEFAULT_MAX_LIFE_TIME;
 
         @Nullable
         private String validationQuery;
@@ -586,37 +435,9 @@ public final class Database {
          * @throws IllegalArgumentException if the URL cannot be parsed or names no host
          */
         public Builder url(String url) {
-            if (url == null) {
-                throw new IllegalArgumentException("url(...) needs an R2DBC URL, e.g. "
-                        + "r2dbc:postgresql://app@localhost:5432/shop");
-            }
-            ConnectionFactoryOptions options;
-            try {
-                options = ConnectionFactoryOptions.parse(url);
-            } catch (RuntimeException e) {
-                // the SPI's message repeats the URL as given, password included: neither it nor the
-                // exception is passed on
-                throw new IllegalArgumentException("Not an R2DBC URL: " + RedactedUrl.of(url) + "; expected "
-                        + "r2dbc:DRIVER://[user[:password]@]host[:port]/database, e.g. "
-                        + "r2dbc:postgresql://app@localhost:5432/shop");
-            }
-            Object host = options.getValue(ConnectionFactoryOptions.HOST);
-            if (host == null || host.toString().isBlank()) {
-                throw new IllegalArgumentException("The R2DBC URL " + RedactedUrl.of(url) + " names no host; add "
-                        + "one, e.g. r2dbc:postgresql://app@localhost:5432/shop");
-            }
-            Object port = options.getValue(ConnectionFactoryOptions.PORT);
-            this.host = port == null ? host.toString() : host + ":" + port;
-            this.connectionFactoryCreator = target -> {
-                try {
-                    return ConnectionFactories.get(withHost(options, target));
-                } catch (RuntimeException e) {
-                    // a driver's message may quote the options it refused (some print their values)
-                    throw new IllegalArgumentException("No R2DBC driver accepts " + RedactedUrl.of(url) + " ("
-                            + e.getClass().getSimpleName() + "); check the driver name after r2dbc: (is its jar on "
-                            + "the class path?) and the URL's options, e.g. r2dbc:postgresql://app@localhost:5432/shop");
-                }
-            };
+            UrlConnectionFactories parsed = UrlConnectionFactories.parse(url);
+            this.host = parsed.host();
+            this.connectionFactoryCreator = parsed::forHost;
             this.hostSwitchable = true;
             return this;
         }
@@ -764,23 +585,6 @@ public final class Database {
                 throw new IllegalArgumentException(name + " must be a positive duration (got " + value + ")");
             }
             return value;
-        }
-
-        private static ConnectionFactoryOptions withHost(ConnectionFactoryOptions options, String target) {
-            ConnectionFactoryOptions.Builder builder = options.mutate();
-            int colon = target.lastIndexOf(':');
-            boolean bracketedIpv6 = target.startsWith("[");
-            if (colon > 0 && (!bracketedIpv6 || target.lastIndexOf(']') < colon)) {
-                builder.option(ConnectionFactoryOptions.HOST, target.substring(0, colon));
-                try {
-                    builder.option(ConnectionFactoryOptions.PORT, Integer.parseInt(target.substring(colon + 1)));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("Not a host:port: " + target, e);
-                }
-            } else {
-                builder.option(ConnectionFactoryOptions.HOST, target);
-            }
-            return builder.build();
         }
     }
 }

@@ -60,7 +60,8 @@ final class DefaultSqlStatement implements SqlStatement {
     @Override
     public SqlStatement bindNull(int index, Class<?> type) {
         if (index < 0 || type == null) {
-            throw new IllegalArgumentException("bindNull needs an index of 0 or more and a type, e.g. bindNull(0, String.class)");
+            throw new IllegalArgumentException(
+                    "bindNull needs an index of 0 or more and a type, e.g. bindNull(0, String.class)");
         }
         this.bindings.add(statement -> statement.bindNull(index, type));
         return this;

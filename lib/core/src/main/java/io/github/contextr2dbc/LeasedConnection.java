@@ -15,31 +15,31 @@ import reactor.core.publisher.Mono;
 
 /**
  * A plain pooled connection handed out outside a unit of work ({@link OutsideUnitOfWork#AUTOCOMMIT}):
- * everything goes to the connection, and closing it gives it back through the {@link Database.Lease}
+ * everything goes to the connection, and closing it gives it back through the {@link Lease}
  * (so a pool retired by a host switch is still disposed when its last connection returns).
  */
 final class LeasedConnection implements Connection {
 
-    private final Database.Lease lease;
+    private final Lease lease;
 
     private final Connection connection;
 
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    LeasedConnection(Database.Lease lease) {
+    LeasedConnection(Lease lease) {
         this.lease = lease;
         this.connection = lease.connection;
     }
 
     /**
      * Gives the connection back (rolled back first if it is inside a transaction, see
-     * {@link Database.Lease#release()}); once started this runs to its end even if the subscriber cancels, so
+     * {@link Lease#release()}); once started this runs to its end even if the subscriber cancels, so
      * that the connection is never lost to the pool. Calling it again does nothing.
      */
     @Override
     public Publisher<Void> close() {
         return Mono.defer(() -> this.closed.compareAndSet(false, true)
-                ? Uncancellable.run("Giving back a connection of", this.lease.generation.database().name(),
+                ? Uncancellable.run("Giving back a connection of", this.lease.databaseName(),
                         this.lease.release())
                 : Mono.empty());
     }

@@ -5,8 +5,6 @@ import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
@@ -23,8 +21,6 @@ import reactor.util.context.Context;
  */
 final class NewUnitOfWork<T> extends Mono<T> {
 
-    private static final Logger log = LoggerFactory.getLogger(NewUnitOfWork.class);
-
     private final Mono<T> work;
 
     NewUnitOfWork(Mono<T> work) {
@@ -38,6 +34,19 @@ final class NewUnitOfWork<T> extends Mono<T> {
         this.work.subscribe(run);
     }
 
+    /**
+     * The subscriber of the work, and the subscription of the caller.
+     *
+     * <table>
+     * <caption>Stages (decided once, by compare-and-set)</caption>
+     * <tr><th>stage</th><th>entered by</th><th>then</th></tr>
+     * <tr><td>{@code WORKING}</td><td>subscription</td><td>the work runs in the new unit of work</td></tr>
+     * <tr><td>{@code FINISHING}</td><td>the work's completion (commit, then close) or error (close)</td><td>the
+     * outcome goes on once closed (dropped if the caller has cancelled meanwhile)</td></tr>
+     * <tr><td>{@code CANCELLED}</td><td>the caller's cancel while working</td><td>the work is cancelled and
+     * the unit of work closed (rolled back); nothing goes on</td></tr>
+     * </table>
+     */
     private static final class Run<T> extends Operators.MonoSubscriber<T, T> {
 
         private static final int WORKING = 0;
@@ -47,7 +56,8 @@ final class NewUnitOfWork<T> extends Mono<T> {
         private static final int CANCELLED = 2;
 
         @SuppressWarnings("rawtypes")
-        private static final AtomicIntegerFieldUpdater<Run> STAGE = AtomicIntegerFieldUpdater.newUpdater(Run.class, "stage");
+        private static final AtomicIntegerFieldUpdater<Run> STAGE = AtomicIntegerFieldUpdater.newUpdater(
+                Run.class, "stage");
 
         @SuppressWarnings("rawtypes")
         private static final AtomicReferenceFieldUpdater<Run, Subscription> UPSTREAM =
@@ -77,6 +87,16 @@ final class NewUnitOfWork<T> extends Mono<T> {
             return this.context;
         }
 
+        @SuppressWarnings("rawtypes") // Scannable declares scanUnsafe(Attr) with the raw type
+        @Override
+        @Nullable
+        public Object scanUnsafe(Attr key) {
+            if (key == Attr.PARENT) {
+                return this.upstream;
+            }
+            return super.scanUnsafe(key); // ACTUAL, CANCELLED, TERMINATED
+        }
+
         @Override
         public void onSubscribe(Subscription subscription) {
             if (Operators.setOnce(UPSTREAM, this, subscription)) {
@@ -92,7 +112,7 @@ final class NewUnitOfWork<T> extends Mono<T> {
         @Override
         public void onError(Throwable error) {
             if (STAGE.compareAndSet(this, WORKING, FINISHING)) {
-                this.unitOfWork.close().subscribe(new Step(this, Step.CLOSE, error));
+                this.unitOfWork.close().subscribe(new Step(this, StepKind.CLOSE, error));
             } else {
                 Operators.onErrorDropped(error, this.context);
             }
@@ -101,7 +121,7 @@ final class NewUnitOfWork<T> extends Mono<T> {
         @Override
         public void onComplete() {
             if (STAGE.compareAndSet(this, WORKING, FINISHING)) {
-                this.unitOfWork.commit().subscribe(new Step(this, Step.COMMIT, null));
+                this.unitOfWork.commit().subscribe(new Step(this, StepKind.COMMIT, null));
             }
         }
 
@@ -110,7 +130,7 @@ final class NewUnitOfWork<T> extends Mono<T> {
             super.cancel();
             if (STAGE.compareAndSet(this, WORKING, CANCELLED)) {
                 Operators.terminate(UPSTREAM, this);
-                this.unitOfWork.close().subscribe(new Step(this, Step.CLOSE, null));
+                this.unitOfWork.close().subscribe(new Step(this, StepKind.CLOSE, null));
             }
             // FINISHING: the commit or close under way goes on (both are uncancellable); its outcome is dropped
         }
@@ -119,7 +139,7 @@ final class NewUnitOfWork<T> extends Mono<T> {
         void finished(@Nullable Throwable error) {
             if (isCancelled()) {
                 if (error != null) {
-                    log.warn("A unit of work ended with a failure after its subscriber had cancelled", error);
+                    Undeliverable.error("Finishing a unit of work", error, this.context);
                 }
                 T dropped = this.received;
                 this.received = null;
@@ -143,24 +163,26 @@ final class NewUnitOfWork<T> extends Mono<T> {
         }
     }
 
+    /** The two steps that finish the unit of work: commit (followed by close), and close. */
+    private enum StepKind {
+        COMMIT,
+        CLOSE
+    }
+
     /**
      * Commit, then close; or close alone. A commit's failure is the outcome (the close that follows adds
      * its own failure as suppressed); so is the work's error given to a close.
      */
     private static final class Step extends OutcomeSubscriber {
 
-        static final int COMMIT = 0;
-
-        static final int CLOSE = 1;
-
         private final Run<?> run;
 
-        private final int kind;
+        private final StepKind kind;
 
         @Nullable
         private final Throwable earlier;
 
-        Step(Run<?> run, int kind, @Nullable Throwable earlier) {
+        Step(Run<?> run, StepKind kind, @Nullable Throwable earlier) {
             super(run.actual().currentContext());
             this.run = run;
             this.kind = kind;
@@ -169,8 +191,8 @@ final class NewUnitOfWork<T> extends Mono<T> {
 
         @Override
         public void onError(Throwable error) {
-            if (this.kind == COMMIT) {
-                this.run.unitOfWork.close().subscribe(new Step(this.run, CLOSE, error));
+            if (this.kind == StepKind.COMMIT) {
+                this.run.unitOfWork.close().subscribe(new Step(this.run, StepKind.CLOSE, error));
                 return;
             }
             Throwable outcome = error;
@@ -183,8 +205,8 @@ final class NewUnitOfWork<T> extends Mono<T> {
 
         @Override
         public void onComplete() {
-            if (this.kind == COMMIT) {
-                this.run.unitOfWork.close().subscribe(new Step(this.run, CLOSE, null));
+            if (this.kind == StepKind.COMMIT) {
+                this.run.unitOfWork.close().subscribe(new Step(this.run, StepKind.CLOSE, null));
                 return;
             }
             this.run.finished(this.earlier);

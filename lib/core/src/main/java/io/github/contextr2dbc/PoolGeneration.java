@@ -7,8 +7,8 @@ import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.PoolMetrics;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
-import reactor.core.publisher.Mono;
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
 
 /**
  * The pool of one host of a {@link Database}, created on first use.
@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class PoolGeneration {
 
-    private final Database database;
+    private final DatabaseRuntime runtime;
 
     private final String host;
 
@@ -33,8 +33,8 @@ final class PoolGeneration {
 
     private final ConnectionFactory connectionFactory;
 
-    PoolGeneration(Database database, String host, ConnectionFactory connectionFactory) {
-        this.database = database;
+    PoolGeneration(DatabaseRuntime runtime, String host, ConnectionFactory connectionFactory) {
+        this.runtime = runtime;
         this.host = host;
         this.connectionFactory = connectionFactory;
     }
@@ -43,8 +43,8 @@ final class PoolGeneration {
         return this.host;
     }
 
-    Database database() {
-        return this.database;
+    DatabaseRuntime runtime() {
+        return this.runtime;
     }
 
     /**
@@ -59,7 +59,7 @@ final class PoolGeneration {
                 return false;
             }
             if (this.users.compareAndSet(users, users + 1)) {
-                this.database.inUseCounter().incrementAndGet();
+                this.runtime.inUseCounter().incrementAndGet();
                 return true;
             }
         }
@@ -73,7 +73,8 @@ final class PoolGeneration {
      * must still {@link #leave()}); cancel: the pool takes back a connection that arrives later
      */
     Mono<Connection> acquire() {
-        return new AcquireTimeout(Mono.defer(() -> pool().create()), this.database.acquireTimeout(), this.database.name());
+        return new AcquireTimeout(Mono.defer(() -> pool().create()), this.runtime.database().acquireTimeout(),
+                this.runtime.name());
     }
 
     /**
@@ -83,7 +84,7 @@ final class PoolGeneration {
      */
     Mono<Void> leave() {
         return Mono.defer(() -> {
-            this.database.inUseCounter().decrementAndGet();
+            this.runtime.inUseCounter().decrementAndGet();
             if (this.users.decrementAndGet() == 0 && this.retired && this.users.compareAndSet(0, -1)) {
                 return disposePool();
             }
@@ -128,7 +129,7 @@ final class PoolGeneration {
             synchronized (this) {
                 pool = this.pool;
                 if (pool == null) {
-                    pool = new ConnectionPool(this.database.poolConfiguration(this.connectionFactory));
+                    pool = new ConnectionPool(this.runtime.database().poolConfiguration(this.connectionFactory));
                     this.pool = pool;
                 }
             }

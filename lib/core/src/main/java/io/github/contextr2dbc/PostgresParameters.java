@@ -58,7 +58,9 @@ final class PostgresParameters {
         }
     }
 
-    /** The index after the literal or identifier opened by the quote at {@code open} (a doubled quote is one character). */
+    /**
+     * The index after the literal or identifier opened by the quote at {@code open} (a doubled quote is one character).
+     */
     private static int afterQuoted(String sql, int open, char quote, boolean backslashEscapes) {
         int length = sql.length();
         int i = open + 1;

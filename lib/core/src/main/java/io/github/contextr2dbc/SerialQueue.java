@@ -7,12 +7,9 @@ import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
-import reactor.util.context.Context;
 
 /**
  * Runs the operations of one session one at a time, in the order they were subscribed.
@@ -37,7 +34,7 @@ import reactor.util.context.Context;
  *
  * <p>Each operation's subscription follows the Reactive Streams rules: {@code request(n <= 0)} cancels
  * the operation and signals an {@link IllegalArgumentException} (§3.9); after a cancel, nothing more is
- * signalled (late values are discarded, a late error goes to {@link Operators#onErrorDropped}).
+ * signalled (late values are discarded, a late error goes to {@link reactor.core.publisher.Operators#onErrorDropped}).
  */
 final class SerialQueue {
 
@@ -47,7 +44,7 @@ final class SerialQueue {
     private static final AtomicIntegerFieldUpdater<SerialQueue> STARTS =
             AtomicIntegerFieldUpdater.newUpdater(SerialQueue.class, "starts");
 
-    private final Queue<Task<?>> waiting = new ConcurrentLinkedQueue<>();
+    private final Queue<SerialTask<?>> waiting = new ConcurrentLinkedQueue<>();
 
     private volatile int wip;
 
@@ -56,7 +53,7 @@ final class SerialQueue {
 
     /** The task whose turn it is (set when it starts; read only by that task's synchronous code). */
     @Nullable
-    private volatile Task<?> current;
+    volatile SerialTask<?> current;
 
     /**
      * The operation {@code work} supplies, run when every earlier operation has finished.
@@ -74,17 +71,17 @@ final class SerialQueue {
     }
 
     /**
-     * Holds the current operation's turn until the returned hold is {@linkplain Hold#release() released},
+     * Holds the current operation's turn until the returned hold is {@linkplain Hold#drop() dropped},
      * even if the operation is cancelled meanwhile: for an uncancellable step of the operation (acquiring
      * the session's connection) that a later operation must see finished. Call it from the operation's
-     * synchronous code only; release the hold exactly once.
+     * synchronous code only; drop the hold exactly once.
      */
     Hold holdTurn() {
-        Task<?> task = this.current;
+        SerialTask<?> task = this.current;
         if (task == null) {
             return Hold.NONE;
         }
-        Task.HOLDS.incrementAndGet(task);
+        SerialTask.HOLDS.incrementAndGet(task);
         return task;
     }
 
@@ -94,10 +91,10 @@ final class SerialQueue {
     }
 
     private <T> void subscribe(Supplier<? extends Publisher<T>> work, CoreSubscriber<? super T> actual) {
-        Task<T> task = new Task<>(this, work, actual);
+        SerialTask<T> task = new SerialTask<>(this, work, actual);
         // an operation queued by a concurrent subscriber (not counted yet) is never overtaken
         if (this.waiting.isEmpty() && WIP.compareAndSet(this, 0, 1)) {
-            task.state = Task.RUNNING;
+            task.state = SerialTask.RUNNING;
             actual.onSubscribe(task);
             task.begin();
             return;
@@ -114,16 +111,16 @@ final class SerialQueue {
      *
      * @return whether the turn is now free and another task waits: the caller must {@link #startNext()}
      */
-    private boolean finish(Task<?> task) {
+    boolean giveUpTurn(SerialTask<?> task) {
         for (;;) {
             int state = task.state;
-            if (state == Task.WAITING) {
-                if (Task.STATE.compareAndSet(task, Task.WAITING, Task.ABANDONED)) {
+            if (state == SerialTask.WAITING) {
+                if (SerialTask.STATE.compareAndSet(task, SerialTask.WAITING, SerialTask.ABANDONED)) {
                     return false; // startNext skips it and accounts for it
                 }
-            } else if (state == Task.RUNNING) {
-                if (Task.STATE.compareAndSet(task, Task.RUNNING, Task.FINISHED)) {
-                    return release(task); // the operation's own hold
+            } else if (state == SerialTask.RUNNING) {
+                if (SerialTask.STATE.compareAndSet(task, SerialTask.RUNNING, SerialTask.FINISHED)) {
+                    return dropHold(task); // the operation's own hold
                 }
                 return false;
             } else {
@@ -137,8 +134,8 @@ final class SerialQueue {
      *
      * @return whether that freed the turn and another task waits: the caller must {@link #startNext()}
      */
-    private boolean release(Task<?> task) {
-        if (Task.HOLDS.decrementAndGet(task) == 0) {
+    boolean dropHold(SerialTask<?> task) {
+        if (SerialTask.HOLDS.decrementAndGet(task) == 0) {
             if (this.current == task) {
                 this.current = null;
             }
@@ -148,7 +145,7 @@ final class SerialQueue {
     }
 
     /** Hands the free turn to the next waiting task: a drain loop, so that starting never nests. */
-    private void startNext() {
+    void startNext() {
         if (STARTS.getAndIncrement(this) != 0) {
             return; // the loop running (on this thread, or another) starts it when the current start returns
         }
@@ -159,11 +156,11 @@ final class SerialQueue {
 
     private void startOne() {
         for (;;) {
-            Task<?> next = this.waiting.poll();
+            SerialTask<?> next = this.waiting.poll();
             if (next == null) {
                 return; // not reached: a task is queued before it is counted
             }
-            if (Task.STATE.compareAndSet(next, Task.WAITING, Task.RUNNING)) {
+            if (SerialTask.STATE.compareAndSet(next, SerialTask.WAITING, SerialTask.RUNNING)) {
                 next.begin();
                 return;
             }
@@ -199,7 +196,7 @@ final class SerialQueue {
         };
 
         /** Ends the hold; call once. */
-        void release();
+        void drop();
     }
 
     private static final class MonoOperation<T> extends Mono<T> {
@@ -216,202 +213,6 @@ final class SerialQueue {
         @Override
         public void subscribe(CoreSubscriber<? super T> actual) {
             this.queue.subscribe(this.work, actual);
-        }
-    }
-
-    /**
-     * One operation: its place in the queue, and the subscriber between its work and the operation's
-     * subscriber (requests made before the work is subscribed are kept for it), which ends the turn when
-     * the work terminates or the operation is cancelled.
-     */
-    private static final class Task<T> extends Operators.DeferredSubscription implements CoreSubscriber<T>, Hold {
-
-        static final int WAITING = 0;
-
-        static final int RUNNING = 1;
-
-        static final int FINISHED = 2;
-
-        static final int ABANDONED = 3;
-
-        @SuppressWarnings("rawtypes")
-        static final AtomicIntegerFieldUpdater<Task> STATE = AtomicIntegerFieldUpdater.newUpdater(Task.class, "state");
-
-        @SuppressWarnings("rawtypes")
-        static final AtomicIntegerFieldUpdater<Task> HOLDS = AtomicIntegerFieldUpdater.newUpdater(Task.class, "holds");
-
-        @SuppressWarnings("rawtypes")
-        static final AtomicIntegerFieldUpdater<Task> SUBSCRIBING =
-                AtomicIntegerFieldUpdater.newUpdater(Task.class, "subscribing");
-
-        @SuppressWarnings("rawtypes")
-        static final AtomicIntegerFieldUpdater<Task> ENDED = AtomicIntegerFieldUpdater.newUpdater(Task.class, "ended");
-
-        @SuppressWarnings("rawtypes")
-        static final AtomicIntegerFieldUpdater<Task> DONE = AtomicIntegerFieldUpdater.newUpdater(Task.class, "done");
-
-        private final SerialQueue queue;
-
-        private final Supplier<? extends Publisher<T>> work;
-
-        private final CoreSubscriber<? super T> actual;
-
-        volatile int state = WAITING;
-
-        /** The operation's own hold, plus one per subscription in progress or held step; the turn ends at zero. */
-        volatile int holds = 1;
-
-        /** Set once, by the first of termination and cancel. */
-        volatile int ended;
-
-        /** 1 while the work's subscription holds the turn. */
-        volatile int subscribing;
-
-        /** Set once, by the terminal signal passed on (the work's, or the error of a bad request). */
-        volatile int done;
-
-        Task(SerialQueue queue, Supplier<? extends Publisher<T>> work, CoreSubscriber<? super T> actual) {
-            this.queue = queue;
-            this.work = work;
-            this.actual = actual;
-        }
-
-        /**
-         * The turn has come: subscribes the work, holding the turn until that subscription has returned or
-         * the work has terminated, whichever comes first (a cancel does not end that hold). A task cancelled
-         * before this point is not subscribed; one whose cancel has freed the turn already takes no hold.
-         */
-        void begin() {
-            for (;;) {
-                int held = this.holds;
-                if (held == 0) {
-                    return; // a cancel ended the turn already
-                }
-                if (HOLDS.compareAndSet(this, held, held + 1)) {
-                    break;
-                }
-            }
-            if (isCancelled()) {
-                if (this.queue.release(this)) {
-                    this.queue.startNext();
-                }
-                return;
-            }
-            this.subscribing = 1;
-            this.queue.current = this;
-            try {
-                Publisher<T> publisher;
-                try {
-                    publisher = this.work.get();
-                } catch (Throwable error) {
-                    Operators.error(this, Operators.onOperatorError(error, this.actual.currentContext()));
-                    return;
-                }
-                if (publisher == null) {
-                    Operators.error(this, new NullPointerException("The operation supplied no publisher"));
-                    return;
-                }
-                publisher.subscribe(this);
-            } finally {
-                if (endSubscribing()) {
-                    this.queue.startNext();
-                }
-            }
-        }
-
-        /** Ends the subscription's hold; returns whether the caller must start the next task. */
-        private boolean endSubscribing() {
-            return SUBSCRIBING.compareAndSet(this, 1, 0) && this.queue.release(this);
-        }
-
-        @Override
-        public Context currentContext() {
-            return this.actual.currentContext();
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            set(subscription); // cancels it if the operation was cancelled already
-        }
-
-        @Override
-        public void onNext(T value) {
-            if (this.done != 0 || isCancelled()) {
-                Operators.onDiscard(value, this.actual.currentContext());
-                return;
-            }
-            this.actual.onNext(value);
-        }
-
-        // The turn ends before the terminal signal goes on, so that what the subscriber does next on the
-        // session (a commit chained after a statement, say) finds the queue free instead of waiting behind
-        // the operation that is telling it it has finished; a task waiting already starts only after the
-        // signal has gone on.
-
-        // A work that has terminated sends nothing more, even if its subscribe call has not returned yet (it
-        // completed synchronously, or on another thread): its subscription's hold ends too.
-
-        @Override
-        public void onError(Throwable error) {
-            boolean startNext = endSubscribing() | end();
-            if (isCancelled() || !DONE.compareAndSet(this, 0, 1)) {
-                Operators.onErrorDropped(error, this.actual.currentContext());
-            } else {
-                this.actual.onError(error);
-            }
-            if (startNext) {
-                this.queue.startNext();
-            }
-        }
-
-        @Override
-        public void onComplete() {
-            boolean startNext = endSubscribing() | end();
-            if (!isCancelled() && DONE.compareAndSet(this, 0, 1)) {
-                this.actual.onComplete();
-            }
-            if (startNext) {
-                this.queue.startNext();
-            }
-        }
-
-        @Override
-        public void request(long n) {
-            if (n <= 0) {
-                // Reactive Streams §3.9: a non-positive request is signalled as an error, and the operation ends
-                if (DONE.compareAndSet(this, 0, 1)) {
-                    super.cancel();
-                    boolean startNext = end();
-                    this.actual.onError(new IllegalArgumentException(
-                            "Spec. Rule 3.9 - Cannot request a non strictly positive number: " + n));
-                    if (startNext) {
-                        this.queue.startNext();
-                    }
-                }
-                return;
-            }
-            super.request(n);
-        }
-
-        @Override
-        public void cancel() {
-            super.cancel();
-            if (end()) {
-                this.queue.startNext();
-            }
-        }
-
-        /** Ends a hold taken by {@link SerialQueue#holdTurn()}. */
-        @Override
-        public void release() {
-            if (this.queue.release(this)) {
-                this.queue.startNext();
-            }
-        }
-
-        /** The first of termination and cancel ends the turn; returns whether the caller must start the next task. */
-        private boolean end() {
-            return ENDED.compareAndSet(this, 0, 1) && this.queue.finish(this);
         }
     }
 }

@@ -127,8 +127,10 @@ final class SessionConnection implements Connection {
                     + this.session.database().name() + "' and its settings can only be checked on PostgreSQL: ask for "
                     + "the isolation level or read-only before the first statement, or commit first"));
         }
-        return this.session.withConnection(connection -> Flux.from(connection.createStatement(CURRENT_SETTINGS).execute())
-                        .concatMap(result -> result.map(row -> new String[] {row.get(0, String.class), row.get(1, String.class)})))
+        return this.session.withConnection(connection -> Flux.from(
+                        connection.createStatement(CURRENT_SETTINGS).execute())
+                        .concatMap(result -> result.map(row ->
+                                new String[] {row.get(0, String.class), row.get(1, String.class)})))
                 .next()
                 .flatMap(settings -> {
                     String conflict = conflict(settings[0], "on".equals(settings[1]), isolation, readOnly);
@@ -144,7 +146,10 @@ final class SessionConnection implements Connection {
                 });
     }
 
-    /** Why an open transaction ({@code openIsolation} as the server names it) does not satisfy the request; null if it does. */
+    /**
+     * Why an open transaction ({@code openIsolation} as the server names it) does not satisfy the request; null if it
+     * does.
+     */
     @Nullable
     static String conflict(String openIsolation, boolean openReadOnly, @Nullable IsolationLevel isolation,
             boolean readOnly) {
@@ -209,7 +214,8 @@ final class SessionConnection implements Connection {
     @Override
     public Statement createStatement(String sql) {
         if (sql == null) {
-            throw new IllegalArgumentException("createStatement(null): pass the SQL, e.g. \"SELECT * FROM item WHERE id = $1\"");
+            throw new IllegalArgumentException(
+                    "createStatement(null): pass the SQL, e.g. \"SELECT * FROM item WHERE id = $1\"");
         }
         return new SessionStatement(this.session, sql, this.postgres ? PostgresParameters.count(sql) : -1);
     }
@@ -221,7 +227,7 @@ final class SessionConnection implements Connection {
 
     @Override
     public ConnectionMetadata getMetadata() {
-        Database.Lease lease = this.session.currentLease();
+        Lease lease = this.session.currentLease();
         if (lease != null) {
             return lease.connection.getMetadata();
         }
@@ -268,7 +274,8 @@ final class SessionConnection implements Connection {
             }
             this.requested = null;
             Mono<Void> forget = this.session.forgetNextTransactionOptions(stored);
-            return end.onErrorResume(error -> forget.onErrorResume(SuppressedFailure.into(error)).then(Mono.error(error)))
+            return end.onErrorResume(error -> forget.onErrorResume(SuppressedFailure.into(error))
+                    .then(Mono.error(error)))
                     .then(forget);
         });
     }

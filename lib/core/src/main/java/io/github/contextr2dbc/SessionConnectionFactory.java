@@ -21,7 +21,7 @@ final class SessionConnectionFactory implements ConnectionFactory {
     public Mono<Connection> create() {
         return Mono.deferContextual(context -> UnitOfWork.find(context)
                 .map(unitOfWork -> Mono.<Connection>just(
-                        new SessionConnection((ContextSession) unitOfWork.session(this.database))))
+                        new SessionConnection(unitOfWork.contextSession(this.database))))
                 .orElseGet(this::outsideUnitOfWork));
     }
 
@@ -37,7 +37,8 @@ final class SessionConnectionFactory implements ConnectionFactory {
 
     private Mono<Connection> outsideUnitOfWork() {
         if (this.database.outsideUnitOfWork() == OutsideUnitOfWork.AUTOCOMMIT) {
-            return this.database.lease().map(LeasedConnection::new);
+            return this.database.runtime().acquire(DatabaseRuntime.Cancellation.CANCEL_GIVES_BACK)
+                    .map(LeasedConnection::new);
         }
         return Mono.error(new NoUnitOfWorkException("A connection of database '" + this.database.name() + "'"));
     }

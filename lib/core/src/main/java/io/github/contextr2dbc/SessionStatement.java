@@ -158,7 +158,10 @@ final class SessionStatement implements Statement {
         });
     }
 
-    /** The recorded bindings, checked complete, as one step to run on the driver's statement; the statement starts afresh. */
+    /**
+     * The recorded bindings, checked complete, as one step to run on the driver's statement; the statement starts
+     * afresh.
+     */
     private Consumer<Statement> takeBindings() {
         if (this.parameters < 0) {
             List<Consumer<Statement>> recorded = this.calls == null ? List.of() : List.copyOf(this.calls);
@@ -293,7 +296,8 @@ final class SessionStatement implements Statement {
     /** A value to bind: not null, not a Class (a mistaken {@code bind(0, Integer.class)} for {@code bindNull}). */
     private static void requireValue(@Nullable Object value, Object identifier) {
         if (value == null) {
-            throw new IllegalArgumentException("bind(" + quoted(identifier) + ", null): the value must not be null; for "
+            throw new IllegalArgumentException("bind(" + quoted(identifier)
+                    + ", null): the value must not be null; for "
                     + "SQL NULL call bindNull(" + quoted(identifier) + ", type), e.g. with Integer.class");
         }
         if (value instanceof Class) {

@@ -1,6 +1,7 @@
 package io.github.contextr2dbc;
 
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import reactor.core.publisher.Mono;
 
@@ -13,7 +14,10 @@ final class SuppressedFailure {
     private SuppressedFailure() {
     }
 
-    /** An {@code onErrorResume} function adding the failure to {@code primary} (unless it is {@code primary}) and completing. */
+    /**
+     * An {@code onErrorResume} function adding the failure to {@code primary} (unless it is {@code primary}) and
+     * completing.
+     */
     static <T> Function<Throwable, Mono<T>> into(Throwable primary) {
         return failure -> {
             if (failure != primary) {
@@ -21,5 +25,18 @@ final class SuppressedFailure {
             }
             return Mono.empty();
         };
+    }
+
+    /**
+     * {@code first}, then {@code after} whatever {@code first} did. {@code first}'s error wins, with a
+     * failure of {@code after} suppressed into it.
+     */
+    static <T> Mono<T> always(Mono<T> first, Supplier<Mono<Void>> after) {
+        return first
+                .onErrorResume(error -> after.get()
+                        .onErrorResume(SuppressedFailure.into(error))
+                        .then(Mono.error(error)))
+                .flatMap(value -> after.get().thenReturn(value))
+                .switchIfEmpty(Mono.defer(() -> after.get().then(Mono.empty())));
     }
 }

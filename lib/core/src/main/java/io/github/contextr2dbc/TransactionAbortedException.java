@@ -26,7 +26,8 @@ public class TransactionAbortedException extends IllegalStateException {
     /** A commit refused because an earlier error aborted the transaction (or it was marked rollback-only). */
     static TransactionAbortedException commitRefused(String database, Throwable cause) {
         return new TransactionAbortedException("The transaction on database '" + database + "' was aborted by an "
-                + "earlier error and has been rolled back; nothing of it was committed. Let that error propagate (or run the failing statement in a "
-                + "savepoint) instead of swallowing it. Earlier error: " + cause, cause);
+                + "earlier error and has been rolled back; nothing of it was committed. Let that error propagate "
+                + "(or run the failing statement in a savepoint) instead of swallowing it. Earlier error: " + cause,
+                cause);
     }
 }

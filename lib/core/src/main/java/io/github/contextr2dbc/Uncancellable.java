@@ -2,8 +2,6 @@ package io.github.contextr2dbc;
 
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
@@ -15,14 +13,12 @@ import reactor.core.publisher.Operators;
  * <p>The work is subscribed by this class (with the subscriber's Context) and its outcome relayed to
  * the subscriber. Cancelling only detaches the subscriber: the work still runs to its end, so a
  * cancelled request can never leave a transaction open or a connection acquired. An error that nobody
- * is left to receive is logged, never dropped silently.
+ * is left to receive goes to {@link Undeliverable}, never dropped silently.
  *
  * <p>It sits on the path of every unit of work, so it is one small subscriber rather than a chain of
  * operators and a serialising sink.
  */
 final class Uncancellable {
-
-    private static final Logger log = LoggerFactory.getLogger(Uncancellable.class);
 
     private Uncancellable() {
     }
@@ -32,7 +28,8 @@ final class Uncancellable {
      * {@code subject} name it in the log if it fails with nobody left to tell.
      *
      * @return a cold {@link Mono}: complete and error as {@code work}'s; cancel detaches the subscriber
-     * and lets {@code work} finish (its value, if any, is then discarded, its error logged)
+     * and lets {@code work} finish (its value, if any, is then discarded, its error goes to
+     * {@link Undeliverable})
      */
     static <T> Mono<T> run(String action, String subject, Mono<T> work) {
         return new Run<>(action, subject, work);
@@ -92,7 +89,7 @@ final class Uncancellable {
         @Override
         public void onError(Throwable error) {
             if (isCancelled()) {
-                log.warn("{} {} failed after its subscriber had cancelled", this.action, this.subject, error);
+                Undeliverable.error(this.action + " " + this.subject, error, this.actual.currentContext());
                 return;
             }
             this.actual.onError(error);

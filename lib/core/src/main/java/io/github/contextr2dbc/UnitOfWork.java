@@ -1,16 +1,15 @@
 package io.github.contextr2dbc;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
+import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import org.jspecify.annotations.Nullable;
 import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
@@ -103,7 +102,8 @@ public final class UnitOfWork {
     public static Mono<UnitOfWork> current() {
         return Mono.deferContextual(context -> {
             UnitOfWork unitOfWork = context.getOrDefault(KEY, null);
-            return unitOfWork != null ? Mono.just(unitOfWork) : Mono.error(new NoUnitOfWorkException("UnitOfWork.current()"));
+            return unitOfWork != null ? Mono.just(unitOfWork)
+                    : Mono.error(new NoUnitOfWorkException("UnitOfWork.current()"));
         });
     }
 
@@ -142,6 +142,11 @@ public final class UnitOfWork {
      * @throws IllegalStateException if the unit of work has {@linkplain #close() ended}
      */
     public DbSession session(Database db) {
+        return contextSession(db);
+    }
+
+    /** {@link #session(Database)}, as the implementation (for the package: no downcast needed). */
+    ContextSession contextSession(Database db) {
         if (db == null) {
             throw new IllegalArgumentException("session(db) needs a Database");
         }
@@ -225,49 +230,19 @@ public final class UnitOfWork {
     public Mono<Void> commit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
         return Mono.defer(() -> {
             ContextSession[] all = this.sessions.get();
-            if (allDormant(all)) {
+            if (UnitOfWorkFinish.allDormant(all)) {
                 return Mono.empty();
             }
             if (all.length == 1 && beforeCommit == null && !all[0].hasBeforeCommitHooks()) {
                 // the common case, one database and nothing to check: no report to assemble
                 ContextSession only = all[0];
-                Mono<Boolean> finish = only.finishNow(true, false);
+                Mono<Boolean> finish = only.finishQueued(Finish.COMMIT);
                 return Uncancellable.run("Commit of", "a unit of work", only.hasHooks()
                         ? finish.then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks())))
                         : finish.then());
             }
-            return Uncancellable.run("Commit of", "a unit of work", commitInOrder(all, beforeCommit));
+            return Uncancellable.run("Commit of", "a unit of work", UnitOfWorkFinish.commitInOrder(all, beforeCommit));
         });
-    }
-
-    private static Mono<Void> commitInOrder(ContextSession[] all,
-            @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
-        return Mono.defer(() -> {
-            Mono<Void> checks = Flux.fromArray(all)
-                    .filter(ContextSession::inTransaction)
-                    .concatMap(session -> (beforeCommit == null ? Mono.<Void>empty() : Mono.from(beforeCommit.apply(session)))
-                            .then(session.runBeforeCommitHooks()))
-                    .then()
-                    .onErrorResume(veto -> finishAll(all, 0, veto, false));
-            List<CommitHooks.OnCommit> afterCommit = new ArrayList<>();
-            return checks
-                    .then(Mono.defer(() -> commitFrom(all, 0, new ArrayList<>(), afterCommit)
-                            // a partial commit: the databases that did commit still run their hooks
-                            .onErrorResume(failure -> afterCommit.isEmpty() ? Mono.error(failure)
-                                    : CommitHooks.runOnCommit(afterCommit)
-                                            .onErrorResume(SuppressedFailure.into(failure))
-                                            .then(Mono.error(failure)))))
-                    .then(Mono.defer(() -> CommitHooks.runOnCommit(afterCommit)));
-        });
-    }
-
-    private static boolean allDormant(ContextSession[] all) {
-        for (ContextSession session : all) {
-            if (!session.isDormant()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
@@ -280,8 +255,9 @@ public final class UnitOfWork {
     public Mono<Void> rollback() {
         return Mono.defer(() -> {
             ContextSession[] all = this.sessions.get();
-            return allDormant(all) ? Mono.empty()
-                    : Uncancellable.run("Rollback of", "a unit of work", finishAll(all, 0, null, false));
+            return UnitOfWorkFinish.allDormant(all) ? Mono.empty()
+                    : Uncancellable.run("Rollback of", "a unit of work",
+                            UnitOfWorkFinish.finishAll(all, 0, null, Finish.ROLLBACK));
         });
     }
 
@@ -317,7 +293,7 @@ public final class UnitOfWork {
                 return Mono.empty();
             }
             return Uncancellable.run("Close of", "a unit of work",
-                    finishAll(Arrays.copyOf(toFinish, busy), 0, null, true));
+                    UnitOfWorkFinish.finishAll(Arrays.copyOf(toFinish, busy), 0, null, Finish.ROLLBACK_AND_END));
         });
     }
 
@@ -326,13 +302,14 @@ public final class UnitOfWork {
      *
      * @return as {@link #commit(Function)}; error also {@link NoUnitOfWorkException} if there is none
      */
-    public static Mono<Void> commitAll(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+    public static Mono<Void> commitCurrent(
+            @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
         return current().flatMap(unitOfWork -> unitOfWork.commit(beforeCommit));
     }
 
-    /** {@link #commit() Commits} the unit of work of the subscriber's Context; see {@link #commitAll(Function)}. */
-    public static Mono<Void> commitAll() {
-        return commitAll(null);
+    /** {@link #commit() Commits} the unit of work of the subscriber's Context; see {@link #commitCurrent(Function)}. */
+    public static Mono<Void> commitCurrent() {
+        return commitCurrent(null);
     }
 
     /**
@@ -340,7 +317,7 @@ public final class UnitOfWork {
      *
      * @return as {@link #rollback()}; error also {@link NoUnitOfWorkException} if there is none
      */
-    public static Mono<Void> rollbackAll() {
+    public static Mono<Void> rollbackCurrent() {
         return current().flatMap(UnitOfWork::rollback);
     }
 
@@ -350,7 +327,7 @@ public final class UnitOfWork {
      *
      * @return as {@link #close()}; error also {@link NoUnitOfWorkException} if there is none
      */
-    public static Mono<Void> closeAll() {
+    public static Mono<Void> closeCurrent() {
         return current().flatMap(UnitOfWork::close);
     }
 
@@ -407,54 +384,4 @@ public final class UnitOfWork {
         return next;
     }
 
-    /** Commits sessions from {@code index} on; on a failure, rolls back the rest and reports both sides. */
-    private static Mono<Void> commitFrom(ContextSession[] all, int index, List<Database> committed,
-            List<CommitHooks.OnCommit> afterCommit) {
-        if (index == all.length) {
-            return Mono.empty();
-        }
-        ContextSession session = all[index];
-        return session.finish(true, false)
-                .onErrorResume(failure -> {
-                    Throwable error = failure;
-                    if (!committed.isEmpty()) {
-                        List<Database> notCommitted = new ArrayList<>();
-                        for (int i = index; i < all.length; i++) {
-                            notCommitted.add(all[i].database());
-                        }
-                        error = new PartialCommitException(committed, notCommitted, failure);
-                    }
-                    return finishAll(all, index + 1, error, false).then(Mono.<Boolean>empty());
-                })
-                .flatMap(hadTransaction -> {
-                    if (hadTransaction) {
-                        committed.add(session.database());
-                    }
-                    afterCommit.addAll(session.takeCommittedHooks());
-                    return Mono.<Void>empty();
-                })
-                .then(Mono.defer(() -> commitFrom(all, index + 1, committed, afterCommit)));
-    }
-
-    /**
-     * Rolls back and releases sessions from {@code index} on, every one of them. Errors: {@code cause} if
-     * given, else the first failure; further failures suppressed into it.
-     */
-    private static Mono<Void> finishAll(ContextSession[] all, int index, @Nullable Throwable cause, boolean end) {
-        List<ContextSession> rest = Arrays.asList(all).subList(index, all.length);
-        return Flux.fromIterable(rest)
-                .concatMap(session -> session.finish(false, end).then(Mono.<Throwable>empty()).onErrorResume(Mono::just))
-                .collectList()
-                .flatMap(failures -> {
-                    Throwable error = cause;
-                    for (Throwable failure : failures) {
-                        if (error == null) {
-                            error = failure;
-                        } else {
-                            error.addSuppressed(failure);
-                        }
-                    }
-                    return error == null ? Mono.empty() : Mono.error(error);
-                });
-    }
 }

@@ -1,9 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
@@ -13,6 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** A statement that cannot get a connection in time fails with a timeout, and the pool is left clean. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -59,7 +59,8 @@ class AcquireTimeoutIT {
                     assertThat(((R2dbcTimeoutException) error).getSqlState()).isNull();
                 })
                 .verify(TestDatabase.TIMEOUT);
-        assertThat(waited).as("time to the timeout").isGreaterThanOrEqualTo(ACQUIRE_TIMEOUT).isLessThan(Duration.ofSeconds(5));
+        assertThat(waited).as("time to the timeout").isGreaterThanOrEqualTo(ACQUIRE_TIMEOUT)
+                .isLessThan(Duration.ofSeconds(5));
         assertThat(this.db.connectionsInUse()).as("connections in use after the timeout").isEqualTo(1);
         assertThat(this.db.poolMetrics()).hasValueSatisfying(metrics -> {
             assertThat(metrics.acquiredSize()).as("acquired after the timeout").isEqualTo(1);

@@ -1,7 +1,5 @@
 package io.github.contextr2dbc;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
@@ -24,6 +22,8 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The acquire timeout on a virtual clock: timed only when waiting, fails cleanly, gives back late connections. */
 class AcquireTimeoutTest {

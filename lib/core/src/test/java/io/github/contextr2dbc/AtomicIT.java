@@ -1,10 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.Atomic.atomic;
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,6 +14,11 @@ import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.Atomic.atomic;
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Django's atomic semantics, checked row by row against the real primary. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -88,7 +88,8 @@ class AtomicIT {
 
     @Test
     void aFailedOutermostBlockRollsBackEveryLevelAndPassesTheErrorOn() {
-        StepVerifier.create(inNewUnitOfWork(block(insert(1).then(block(insert(2).then(block(insert(3))))).then(fail("outer")))))
+        StepVerifier.create(inNewUnitOfWork(block(insert(1).then(block(insert(2).then(block(insert(3)))))
+                .then(fail("outer")))))
                 .expectErrorMessage("outer")
                 .verify(TestDatabase.TIMEOUT);
         assertThat(rows()).isEmpty();
@@ -115,7 +116,8 @@ class AtomicIT {
     @Test
     void aFailureInABlockWithoutSavepointMarksTheEnclosingBlockRollbackOnly() {
         run(block(insert(1)
-                .then(atomic(this.db).savepoint(false).wrap(insert(2).then(Mono.<Void>error(new IllegalStateException("inner")))))
+                .then(atomic(this.db).savepoint(false).wrap(insert(2)
+                        .then(Mono.<Void>error(new IllegalStateException("inner")))))
                 .onErrorResume(IllegalStateException.class, e -> Atomic.isRollbackOnly(this.db)
                         .doOnNext(rollbackOnly -> this.events.add("rollbackOnly=" + rollbackOnly)).then())));
         assertThat(this.events).containsExactly("rollbackOnly=true");
@@ -129,7 +131,8 @@ class AtomicIT {
                 .then(insert(3))));
         assertThat(rows()).containsExactly("1", "3");
         StepVerifier.create(inNewUnitOfWork(Atomic.setRollbackOnly(this.db)))
-                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("inside an atomic block"))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("inside an atomic block"))
                 .verify(TestDatabase.TIMEOUT);
         StepVerifier.create(inNewUnitOfWork(Atomic.isRollbackOnly(this.db))).expectNext(false).verifyComplete();
     }
@@ -137,7 +140,8 @@ class AtomicIT {
     @Test
     void aDurableBlockNestedInAnotherIsRefusedAndTheOutermostOneWorks() {
         StepVerifier.create(inNewUnitOfWork(block(insert(1).then(atomic(this.db).durable(true).wrap(insert(2))))))
-                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("durable"))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("durable"))
                 .verify(TestDatabase.TIMEOUT);
         assertThat(rows()).isEmpty();
         run(atomic(this.db).durable(true).wrap(insert(3)));
@@ -147,28 +151,32 @@ class AtomicIT {
     @Test
     void existingCommitCommitsTheOpenTransactionFirst() {
         run(insert(1).then(atomic(this.db).existing(Atomic.Existing.COMMIT).wrap(insert(2).then(fail("block"))))
-                .onErrorResume(IllegalStateException.class, e -> UnitOfWork.rollbackAll()));
+                .onErrorResume(IllegalStateException.class, e -> UnitOfWork.rollbackCurrent()));
         assertThat(rows()).containsExactly("1");
     }
 
     @Test
     void existingRollbackDropsTheOpenTransactionFirst() {
-        run(insert(1).then(atomic(this.db).existing(Atomic.Existing.ROLLBACK).wrap(insert(2))).then(UnitOfWork.rollbackAll()));
+        run(insert(1).then(atomic(this.db).existing(Atomic.Existing.ROLLBACK).wrap(insert(2)))
+                .then(UnitOfWork.rollbackCurrent()));
         assertThat(rows()).containsExactly("2");
     }
 
     @Test
     void existingJoinMakesEarlierStatementsShareTheBlocksFate() {
-        run(insert(1).then(atomic(this.db).existing(Atomic.Existing.JOIN).wrap(insert(2))).then(UnitOfWork.rollbackAll()));
+        run(insert(1).then(atomic(this.db).existing(Atomic.Existing.JOIN).wrap(insert(2)))
+                .then(UnitOfWork.rollbackCurrent()));
         assertThat(rows()).containsExactly("1", "2");
         this.pg.execute("DELETE FROM item");
-        run(insert(1).then(block(insert(2).then(fail("block")))).onErrorResume(IllegalStateException.class, e -> Mono.empty()));
+        run(insert(1).then(block(insert(2).then(fail("block")))).onErrorResume(IllegalStateException.class,
+                e -> Mono.empty()));
         assertThat(rows()).isEmpty();
     }
 
     @Test
     void existingFailRefusesToStartAndSaysWhatToDo() {
-        StepVerifier.create(inNewUnitOfWork(insert(1).then(atomic(this.db).existing(Atomic.Existing.FAIL).wrap(insert(2)))))
+        StepVerifier.create(inNewUnitOfWork(insert(1).then(atomic(this.db)
+                .existing(Atomic.Existing.FAIL).wrap(insert(2)))))
                 .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
                         .hasMessageContaining("existing(COMMIT | ROLLBACK | JOIN)"))
                 .verify(TestDatabase.TIMEOUT);
@@ -181,7 +189,8 @@ class AtomicIT {
 
     /** What a hook sees from outside the transaction: committed rows only. */
     private Mono<Void> recordCommittedRows(String event) {
-        return inNewUnitOfWork(dbSession(this.db).flatMap(s -> s.sql("SELECT count(*) FROM item").one(r -> r.get(0, Long.class))))
+        return inNewUnitOfWork(dbSession(this.db).flatMap(s -> s.sql("SELECT count(*) FROM item")
+                .one(r -> r.get(0, Long.class))))
                 .doOnNext(count -> this.events.add(event + " sees " + count))
                 .then();
     }
@@ -228,11 +237,12 @@ class AtomicIT {
 
     @Test
     void hooksOutsideBlocksFollowTheUnitOfWorkAndRunAtOnceOutsideAnyTransaction() {
-        run(Atomic.onCommit(this.db, record("at once")).then(insert(1)).then(Atomic.onCommit(this.db, recordCommittedRows("uow")))
+        run(Atomic.onCommit(this.db, record("at once")).then(insert(1)).then(Atomic.onCommit(this.db,
+                recordCommittedRows("uow")))
                 .then(record("body done")));
         assertThat(this.events).containsExactly("at once", "body done", "uow sees 1");
         this.events.clear();
-        run(insert(2).then(Atomic.onCommit(this.db, record("dropped"))).then(UnitOfWork.rollbackAll()));
+        run(insert(2).then(Atomic.onCommit(this.db, record("dropped"))).then(UnitOfWork.rollbackCurrent()));
         assertThat(this.events).isEmpty();
     }
 
@@ -253,7 +263,8 @@ class AtomicIT {
         Mono<List<String>> settings = dbSession(this.db).flatMap(s -> Flux.concat(
                 s.sql("SHOW transaction_isolation").one(r -> r.get(0, String.class)),
                 s.sql("SHOW transaction_read_only").one(r -> r.get(0, String.class))).collectList());
-        List<String> inside = inNewUnitOfWork(atomic(this.db).isolationLevel(IsolationLevel.SERIALIZABLE).readOnly(true).wrap(settings)
+        List<String> inside = inNewUnitOfWork(atomic(this.db).isolationLevel(IsolationLevel.SERIALIZABLE)
+                .readOnly(true).wrap(settings)
                 .flatMap(in -> settings.map(after -> List.of(in.get(0), in.get(1), after.get(0), after.get(1)))))
                 .block(TestDatabase.TIMEOUT);
         assertThat(inside).containsExactly("serializable", "on", "read committed", "off");

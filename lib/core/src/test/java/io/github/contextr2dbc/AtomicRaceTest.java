@@ -1,8 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.Atomic.atomic;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import org.junit.jupiter.api.Test;
@@ -11,6 +8,9 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 import reactor.test.util.RaceTestUtils;
+
+import static io.github.contextr2dbc.Atomic.atomic;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * An atomic block's entry and exit raced with its subscriber's cancel, thousands of times. A block that
@@ -75,7 +75,8 @@ class AtomicRaceTest {
                     signals.add("error " + error);
                 }
             };
-            atomic(this.db).wrap(atomic(this.db).wrap(end.asMono())).contextWrite(unitOfWork.bind()).subscribe(subscriber);
+            atomic(this.db).wrap(atomic(this.db).wrap(end.asMono())).contextWrite(unitOfWork.bind())
+                    .subscribe(subscriber);
             int value = i;
             RaceTestUtils.race(() -> end.tryEmitValue(value), subscriber::dispose);
             // the cancel may come between the value and the completion; never an error, never a signal twice

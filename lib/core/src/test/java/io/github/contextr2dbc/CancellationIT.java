@@ -1,9 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -15,6 +11,10 @@ import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Cancelling anywhere rolls back and releases: acquire, statement, commit. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -35,7 +35,8 @@ class CancellationIT {
     }
 
     private Mono<Void> work(int id) {
-        return dbSession(this.db).flatMap(session -> session.sql("INSERT INTO item VALUES ($1, $2)").bind(0, id).bind(1, "x").rowsUpdated()
+        return dbSession(this.db).flatMap(session -> session.sql("INSERT INTO item VALUES ($1, $2)").bind(0, id)
+                .bind(1, "x").rowsUpdated()
                 .then(session.sql("SELECT pg_sleep(0.001 * $1)").bind(0, (double) (id % 5)).execute())
                 .then(session.sql("SELECT id FROM item WHERE id = $1").bind(0, id).map(row -> row.get(0)).then()));
     }
@@ -60,7 +61,10 @@ class CancellationIT {
         assertThat(this.db.connectionsInUse()).isZero();
         assertThat(this.db.poolMetrics()).hasValueSatisfying(metrics -> assertThat(metrics.acquiredSize()).isZero());
         assertThat(this.pg.idleInTransaction())
-                .as("sessions idle in transaction: %s", this.pg.queryStrings("SELECT state || ' / ' || query || ' / ' || coalesce(backend_xid::text, '-') FROM pg_stat_activity WHERE datname = '" + this.pg.name + "'"))
+                .as("sessions idle in transaction: %s",
+                        this.pg.queryStrings(
+                        "SELECT state || ' / ' || query || ' / ' || coalesce(backend_xid::text, '-') "
+                                + "FROM pg_stat_activity WHERE datname = '" + this.pg.name + "'"))
                 .isZero();
         // every completed unit of work committed exactly its own row; cancelled ones may or may not have
         assertThat(this.pg.queryLong("SELECT count(*) FROM item")).isBetween((long) completed.get(), 1000L);

@@ -1,9 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 
@@ -11,6 +7,10 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class ChangeHostIT {
 
@@ -24,10 +24,12 @@ class ChangeHostIT {
         assertThat(db.host()).isEqualTo("127.0.0.1:" + port);
 
         Flux<Integer> inFlight = Flux.range(0, 200)
-                .flatMap(i -> inNewUnitOfWork(dbSession(db).flatMap(session -> session.sql("INSERT INTO item VALUES ($1)")
+                .flatMap(i -> inNewUnitOfWork(dbSession(db)
+                        .flatMap(session -> session.sql("INSERT INTO item VALUES ($1)")
                         .bind(0, i).rowsUpdated()
                         .then(Mono.delay(Duration.ofMillis(20)))
-                        .then(session.sql("SELECT id FROM item WHERE id = $1").bind(0, i).one(row -> row.get(0, Integer.class))))), 200);
+                        .then(session.sql("SELECT id FROM item WHERE id = $1").bind(0, i).one(row -> row.get(0,
+                                Integer.class))))), 200);
         Mono<Void> switchMidway = Mono.delay(Duration.ofMillis(60)).then(db.changeHost("localhost:" + port));
 
         List<Integer> done = Flux.merge(inFlight, switchMidway.then(Mono.<Integer>empty())).collectList()
@@ -39,14 +41,16 @@ class ChangeHostIT {
         assertThat(db.connectionsInUse()).isZero();
 
         // new sessions use the new pool; the old one was disposed after its last connection came back
-        StepVerifier.create(inNewUnitOfWork(dbSession(db).flatMap(s -> s.sql("SELECT 1").one(r -> r.get(0, Integer.class)))))
+        StepVerifier.create(inNewUnitOfWork(dbSession(db).flatMap(s -> s.sql("SELECT 1")
+                .one(r -> r.get(0, Integer.class)))))
                 .expectNext(1)
                 .verifyComplete();
         assertThat(db.poolMetrics()).isPresent();
         StepVerifier.create(db.changeHost("localhost:" + port)).verifyComplete(); // same host: nothing to do
         db.close().block(TestDatabase.TIMEOUT);
         StepVerifier.create(inNewUnitOfWork(dbSession(db).flatMap(s -> s.sql("SELECT 1").execute())))
-                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed"))
+                .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("is closed"))
                 .verify(TestDatabase.TIMEOUT);
         StepVerifier.create(db.close()).verifyComplete(); // idempotent
     }
@@ -61,7 +65,8 @@ class ChangeHostIT {
         })));
         Mono<Integer> statement = dbSession(db).flatMap(s -> s.sql("SELECT 1").one(r -> r.get(0, Integer.class))
                 .then(s.sql("SELECT 2").one(r -> r.get(0, Integer.class))));
-        StepVerifier.create(Flux.range(0, 3).concatMap(i -> inNewUnitOfWork(statement))).expectNext(2, 2, 2).verifyComplete();
+        StepVerifier.create(Flux.range(0, 3).concatMap(i -> inNewUnitOfWork(statement))).expectNext(2, 2,
+                2).verifyComplete();
         StepVerifier.create(inNewUnitOfWork(dbSession(db))).expectNextCount(1).verifyComplete(); // never connects
         assertThat(calls).hasValue(3);
         assertThat(db.host()).isEqualTo("localhost:" + port);

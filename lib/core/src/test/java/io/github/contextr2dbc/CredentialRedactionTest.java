@@ -47,7 +47,8 @@ class CredentialRedactionTest {
     @ValueSource(strings = {
             "r2dbc:postgresql://app:s3cretPW@db1:5432/shop|r2dbc:postgresql://app:***@db1:5432/shop",
             "r2dbc:postgresql://app@db1/shop|r2dbc:postgresql://app@db1/shop",
-            "r2dbc:postgresql://db1/shop?user=app&password=s3cretPW&x=1|r2dbc:postgresql://db1/shop?user=app&password=***&x=1",
+            "r2dbc:postgresql://db1/shop?user=app&password=s3cretPW&x=1"
+                    + "|r2dbc:postgresql://db1/shop?user=app&password=***&x=1",
             "r2dbc:postgresql://app:s3cret@PW@db1/shop|r2dbc:postgresql://app:***@db1/shop",
             "r2dbc:postgresql:app:s3cretPW@db1/shop|***@db1/shop",
             "r2dbc:postgresql://db1/shop|r2dbc:postgresql://db1/shop",

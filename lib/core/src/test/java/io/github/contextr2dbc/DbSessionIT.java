@@ -1,9 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -18,6 +14,10 @@ import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DbSessionIT {
@@ -45,7 +45,8 @@ class DbSessionIT {
     }
 
     private static Mono<Long> insert(DbSession session, int id) {
-        return session.sql("INSERT INTO item (id, name) VALUES ($1, $2)").bind(0, id).bind(1, "item " + id).rowsUpdated();
+        return session.sql("INSERT INTO item (id, name) VALUES ($1, $2)").bind(0, id).bind(1, "item "
+                + id).rowsUpdated();
     }
 
     @Test
@@ -84,8 +85,9 @@ class DbSessionIT {
                                 .map(second -> List.<Object>of(first.getT1(), first.getT2(), inTransactionAfterCommit,
                                         second.getT1(), second.getT2())))))
                 // the unit of work rolls back: only the early-committed row stays
-                .flatMap(result -> UnitOfWork.rollbackAll().thenReturn(result));
-        List<Object> result = Mono.defer(() -> work).contextWrite(UnitOfWork.create().bind()).block(TestDatabase.TIMEOUT);
+                .flatMap(result -> UnitOfWork.rollbackCurrent().thenReturn(result));
+        List<Object> result = Mono.defer(() -> work).contextWrite(UnitOfWork.create().bind())
+                .block(TestDatabase.TIMEOUT);
         assertThat(result.get(2)).isEqualTo(false);
         assertThat(result.get(3)).isNotEqualTo(result.get(0));
         assertThat(result.get(4)).isEqualTo(result.get(1));
@@ -244,7 +246,8 @@ class DbSessionIT {
     @Test
     void inSessionCommitsOnCompleteAndRollsBackOnErrorOutsideAnyUnitOfWork() {
         StepVerifier.create(this.db.inSession(session -> insert(session, 1))).expectNext(1L).verifyComplete();
-        StepVerifier.create(this.db.inSession(session -> insert(session, 2).then(Mono.error(new IllegalStateException("boom")))))
+        StepVerifier.create(this.db.inSession(session -> insert(session, 2)
+                .then(Mono.error(new IllegalStateException("boom")))))
                 .expectErrorMessage("boom")
                 .verify(TestDatabase.TIMEOUT);
         assertThat(this.pg.queryStrings("SELECT id FROM item ORDER BY id")).containsExactly("1");
@@ -260,7 +263,8 @@ class DbSessionIT {
         Mono<Set<Integer>> pids = inNewUnitOfWork(dbSession(this.db).flatMap(outer -> backendPid(outer)
                 .flatMap(outerPid -> Flux.range(0, 3)
                         .flatMap(i -> inNewUnitOfWork(dbSession(this.db)
-                                .flatMap(inner -> insert(inner, i).then(backendPid(inner)).delayElement(Duration.ofMillis(50)))))
+                                .flatMap(inner -> insert(inner, i).then(backendPid(inner))
+                                        .delayElement(Duration.ofMillis(50)))))
                         .collect(Collectors.toSet())
                         .map(inner -> {
                             inner.add(outerPid);

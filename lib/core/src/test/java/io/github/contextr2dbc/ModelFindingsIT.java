@@ -1,10 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.Atomic.atomic;
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -18,6 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.Atomic.atomic;
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Defects found by the randomized model test ({@code model.SessionMachineModelIT}), each reduced to a
@@ -110,7 +110,8 @@ class ModelFindingsIT {
     @Test
     void aMarkOnAnOutermostBlockThatRanNoStatementEndsWithTheBlock() {
         run(block(setRollbackOnly()).then(insert(1)));
-        assertThat(rows()).as("the statement after the marked block runs in a transaction of its own").containsExactly("1");
+        assertThat(rows()).as("the statement after the marked block runs in a transaction of its own")
+                .containsExactly("1");
 
         // the same block left by a cancel
         run(swallowTimeout(block(setRollbackOnly().then(Mono.never())), 100).then(insert(2)));
@@ -195,7 +196,8 @@ class ModelFindingsIT {
         // and a failure after them cannot take them back
         this.events.clear();
         StepVerifier.create(inNewUnitOfWork(blocks.then(Atomic.beforeCommit(this.db, record("before")))
-                        .then(Atomic.onCommit(this.db, record("after"))).then(Mono.error(new IllegalStateException("next")))))
+                        .then(Atomic.onCommit(this.db, record("after")))
+                                .then(Mono.error(new IllegalStateException("next")))))
                 .expectErrorMessage("next")
                 .verify(TestDatabase.TIMEOUT);
         assertThat(this.events).containsExactly("before", "after");
@@ -226,7 +228,8 @@ class ModelFindingsIT {
                                         .onErrorResume(IllegalStateException.class, e -> Mono.just("refused"))))))))
                 .assertNext(answers -> {
                     assertThat(answers.getT1()).isFalse();
-                    assertThat(answers.getT2()).as("no block is running in the nested unit of work").isEqualTo("refused");
+                    assertThat(answers.getT2()).as("no block is running in the nested unit of work")
+                            .isEqualTo("refused");
                 })
                 .verifyComplete();
         assertThat(rows()).containsExactly("1");
@@ -244,6 +247,7 @@ class ModelFindingsIT {
                 .contains("close() is refused inside an atomic block on database 'main'");
 
         run(dbSession(this.db).flatMap(s -> insert(4).then(s.close()).then(insert(5))));
-        assertThat(rows()).as("outside a block, close() ends the transaction (rolled back) and releases").containsExactly("3", "5");
+        assertThat(rows()).as("outside a block, close() ends the transaction (rolled back) and releases")
+                .containsExactly("3", "5");
     }
 }

@@ -1,9 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -18,6 +14,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import io.r2dbc.spi.R2dbcException;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,6 +23,10 @@ import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@link UnitOfWork#inNewUnitOfWork(Mono)} (the {@link NewUnitOfWork} operator) on a real PostgreSQL: commit
@@ -49,7 +51,8 @@ class NewUnitOfWorkIT {
         this.pg.execute(
                 "DROP TABLE IF EXISTS item, deferred_unique, child, parent, slow_commit CASCADE",
                 "CREATE TABLE item (id int PRIMARY KEY, note text)",
-                "CREATE TABLE deferred_unique (id int, CONSTRAINT deferred_unique_id UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)",
+                "CREATE TABLE deferred_unique (id int, "
+                        + "CONSTRAINT deferred_unique_id UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)",
                 "CREATE TABLE parent (id int PRIMARY KEY)",
                 "CREATE TABLE child (id int, parent_id int REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
                 // a table whose COMMIT takes a second: a deferred constraint trigger sleeps when the commit runs it
@@ -66,7 +69,8 @@ class NewUnitOfWorkIT {
     }
 
     private static Mono<Long> insert(DbSession session, int id) {
-        return session.sql("INSERT INTO item (id, note) VALUES ($1, $2)").bind(0, id).bind(1, "item " + id).rowsUpdated();
+        return session.sql("INSERT INTO item (id, note) VALUES ($1, $2)").bind(0, id).bind(1, "item "
+                + id).rowsUpdated();
     }
 
     private static Mono<Long> txid(DbSession session) {
@@ -75,9 +79,11 @@ class NewUnitOfWorkIT {
 
     /** Waits on the test thread (never a reactive one), boundedly, until {@code condition} holds. */
     private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TestDatabase.TIMEOUT.toNanos();
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
+        try {
+            Awaitility.await().atMost(TestDatabase.TIMEOUT).pollInterval(Duration.ofMillis(10))
+                    .until(condition::getAsBoolean);
+        } catch (ConditionTimeoutException stillNot) {
+            // not yet after the time limit: the caller's assertion says what is wrong
         }
     }
 
@@ -133,7 +139,8 @@ class NewUnitOfWorkIT {
                 .flatMap(transactionId -> this.observer.inSession(session -> session
                                 .sql("SELECT txid_status($1), (SELECT count(*) FROM item WHERE id = 1)")
                                 .bind(0, transactionId)
-                                .one(row -> List.<Object>of(transactionId, row.get(0, String.class), row.get(1, Long.class))))
+                                .one(row -> List.<Object>of(transactionId, row.get(0, String.class),
+                                        row.get(1, Long.class))))
                         .single());
 
         StepVerifier.create(observed)
@@ -169,7 +176,8 @@ class NewUnitOfWorkIT {
                 .expectComplete()
                 .verify(TestDatabase.TIMEOUT);
 
-        assertThat(atCompletion.get()).as("state when the completion arrived").isEqualTo(new AtArrival(true, false, false, 0));
+        assertThat(atCompletion.get()).as("state when the completion arrived")
+                .isEqualTo(new AtArrival(true, false, false, 0));
         assertThat(this.pg.queryStrings("SELECT id FROM item")).containsExactly("2");
         assertEverythingReleased(this.db);
     }
@@ -198,7 +206,8 @@ class NewUnitOfWorkIT {
     @Test
     void aCommitFailingOnADeferredUniqueConstraintIsTheDriversErrorAndKeepsNothing() throws Exception {
         // both inserts succeed (the check is deferred); the COMMIT fails
-        Mono<Long> work = dbSession(this.db).flatMap(session -> session.sql("INSERT INTO deferred_unique VALUES (1)").rowsUpdated()
+        Mono<Long> work = dbSession(this.db).flatMap(session -> session.sql("INSERT INTO deferred_unique VALUES (1)")
+                .rowsUpdated()
                 .then(session.sql("INSERT INTO deferred_unique VALUES (1)").rowsUpdated()));
 
         // a value passed on despite the failed commit would fail the verification (unexpected onNext)
@@ -217,7 +226,8 @@ class NewUnitOfWorkIT {
 
     @Test
     void aCommitFailingOnADeferredForeignKeyIsTheDriversErrorAndKeepsNothing() throws Exception {
-        Mono<Long> work = dbSession(this.db).flatMap(session -> session.sql("INSERT INTO parent VALUES (1)").rowsUpdated()
+        Mono<Long> work = dbSession(this.db).flatMap(session -> session.sql("INSERT INTO parent VALUES (1)")
+                .rowsUpdated()
                 .then(session.sql("INSERT INTO child VALUES (1, 1), (2, 99)").rowsUpdated()));
 
         StepVerifier.create(inNewUnitOfWork(work))
@@ -291,7 +301,8 @@ class NewUnitOfWorkIT {
     @Test
     void cancellingWhileTheCommitRunsLetsTheCommitFinish() throws Exception {
         AtomicBoolean valuePassedOn = new AtomicBoolean();
-        Mono<Long> work = dbSession(this.db).flatMap(session -> session.sql("INSERT INTO slow_commit VALUES (7)").rowsUpdated());
+        Mono<Long> work = dbSession(this.db).flatMap(session -> session.sql("INSERT INTO slow_commit VALUES (7)")
+                .rowsUpdated());
 
         StepVerifier.create(inNewUnitOfWork(work).doOnNext(rows -> valuePassedOn.set(true)))
                 .then(() -> {
@@ -369,7 +380,8 @@ class NewUnitOfWorkIT {
         Flux.range(0, count)
                 .flatMap(i -> {
                     Mono<Integer> unit = inNewUnitOfWork(dbSession(this.small)
-                            .flatMap(session -> insert(session, i).then(session.sql("SELECT pg_sleep(0.005)").execute()))
+                            .flatMap(session -> insert(session, i)
+                                    .then(session.sql("SELECT pg_sleep(0.005)").execute()))
                             .thenReturn(i));
                     if (toCancel[i]) {
                         // cancels the unit of work (and completes empty) unless its value came first

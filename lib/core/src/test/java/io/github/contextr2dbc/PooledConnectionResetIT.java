@@ -1,9 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.function.Function;
 
 import io.r2dbc.spi.Connection;
@@ -15,6 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A plain pooled connection given back inside a transaction is reset before the next borrower gets it, as
@@ -142,12 +142,14 @@ class PooledConnectionResetIT {
         long before = this.db.connectionResets();
         for (int i = 0; i < 50; i++) {
             int id = 100 + i;
-            inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql("INSERT INTO item VALUES ($1)").bind(0, id)
+            inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql("INSERT INTO item VALUES ($1)").bind(0,
+                    id)
                     .rowsUpdated())).block(TestDatabase.TIMEOUT);
             inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql("SELECT 1").rowsUpdated()
-                    .then(UnitOfWork.rollbackAll()))).block(TestDatabase.TIMEOUT);
+                    .then(UnitOfWork.rollbackCurrent()))).block(TestDatabase.TIMEOUT);
             borrowAndClose(connection -> run(connection, "SELECT 1"));
-            borrowAndClose(connection -> Mono.from(connection.beginTransaction()).then(Mono.from(connection.commitTransaction())));
+            borrowAndClose(connection -> Mono.from(connection.beginTransaction())
+                    .then(Mono.from(connection.commitTransaction())));
         }
         assertThat(this.db.connectionResets() - before).isZero();
         assertThat(this.pg.queryLong("SELECT count(*) FROM item")).isEqualTo(50);

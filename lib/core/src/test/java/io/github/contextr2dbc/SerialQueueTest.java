@@ -1,7 +1,5 @@
 package io.github.contextr2dbc;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,6 +12,8 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 import reactor.test.util.RaceTestUtils;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class SerialQueueTest {
 
@@ -34,7 +34,8 @@ class SerialQueueTest {
                 })
                 .thenReturn(i)), 50);
         StepVerifier.create(all.collectList())
-                .assertNext(list -> assertThat(list).isEqualTo(java.util.stream.IntStream.range(0, 50).boxed().toList()))
+                .assertNext(list -> assertThat(list).isEqualTo(java.util.stream.IntStream.range(0,
+                        50).boxed().toList()))
                 .verifyComplete();
         assertThat(events).startsWith("start 0", "end 0", "start 1", "end 1");
         assertThat(this.queue.isIdle()).isTrue();
@@ -64,7 +65,8 @@ class SerialQueueTest {
 
     @Test
     void anErrorEndsTheTurnAndReachesOnlyItsSubscriber() {
-        StepVerifier.create(this.queue.run(() -> Mono.error(new IllegalStateException("first")))).expectErrorMessage("first").verify();
+        StepVerifier.create(this.queue.run(() -> Mono.error(new IllegalStateException("first"))))
+                .expectErrorMessage("first").verify();
         StepVerifier.create(this.queue.run(() -> {
             throw new IllegalArgumentException("thrown by the supplier");
         })).expectErrorMessage("thrown by the supplier").verify();
@@ -83,7 +85,7 @@ class SerialQueueTest {
             SerialQueue.Hold hold = this.queue.holdTurn();
             return Uncancellable.run("held", "step", step.asMono()
                     .doOnSubscribe(subscription -> stepSubscribed.incrementAndGet())
-                    .doFinally(signal -> hold.release()));
+                    .doFinally(signal -> hold.drop()));
         }).subscribe();
         assertThat(stepSubscribed).as("the operation began").hasValue(1);
         first.dispose();
@@ -150,7 +152,8 @@ class SerialQueueTest {
         Sinks.Many<Integer> values = Sinks.many().unicast().onBackpressureBuffer();
         List<String> signals = new CopyOnWriteArrayList<>();
         Disposable subscription = this.queue.run(values::asFlux)
-                .subscribe(value -> signals.add("next " + value), error -> signals.add("error"), () -> signals.add("complete"));
+                .subscribe(value -> signals.add("next " + value), error -> signals.add("error"),
+                        () -> signals.add("complete"));
         values.tryEmitNext(1);
         subscription.dispose();
         values.tryEmitNext(2);

@@ -1,9 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.List;
 
 import io.r2dbc.spi.Connection;
@@ -17,6 +13,10 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** Plain R2DBC SPI code on the session-aware ConnectionFactory, inside and outside a unit of work. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SessionConnectionFactoryIT {
@@ -25,7 +25,8 @@ class SessionConnectionFactoryIT {
 
     private final Database db = this.pg.handle("main");
 
-    private final Database legacy = this.pg.handle("legacy", builder -> builder.outsideUnitOfWork(OutsideUnitOfWork.AUTOCOMMIT));
+    private final Database legacy = this.pg.handle("legacy",
+            builder -> builder.outsideUnitOfWork(OutsideUnitOfWork.AUTOCOMMIT));
 
     @BeforeEach
     void freshTable() {
@@ -40,7 +41,8 @@ class SessionConnectionFactoryIT {
     /** What a plain SPI client does: create, run, close. */
     private static Mono<Long> spiInsert(ConnectionFactory factory, int id) {
         return Mono.usingWhen(Mono.from(factory.create()),
-                connection -> Flux.from(connection.createStatement("INSERT INTO item VALUES ($1)").bind("$1", id).execute())
+                connection -> Flux.from(connection.createStatement("INSERT INTO item VALUES ($1)")
+                        .bind("$1", id).execute())
                         .concatMap(Result::getRowsUpdated).reduce(0L, Long::sum),
                 Connection::close);
     }
@@ -59,7 +61,7 @@ class SessionConnectionFactoryIT {
                 .then(Mono.zip(spiTxid(this.db.connectionFactory()),
                         dbSession(this.db).flatMap(s -> s.sql("SELECT txid_current()").one(r -> r.get(0, Long.class)))))
                 .map(t -> List.of(t.getT1(), t.getT2()))
-                .flatMap(txids -> UnitOfWork.rollbackAll().thenReturn(txids))
+                .flatMap(txids -> UnitOfWork.rollbackCurrent().thenReturn(txids))
                 .contextWrite(UnitOfWork.create().bind());
         List<Long> txids = work.block(TestDatabase.TIMEOUT);
         assertThat(txids.get(0)).isEqualTo(txids.get(1));
@@ -87,7 +89,7 @@ class SessionConnectionFactoryIT {
                         .concatMap(Result::getRowsUpdated)
                         .then(Mono.from(connection.commitTransaction())),
                 Connection::close)
-                .then(UnitOfWork.rollbackAll())
+                .then(UnitOfWork.rollbackCurrent())
                 .contextWrite(UnitOfWork.create().bind());
         StepVerifier.create(work).verifyComplete();
         assertThat(this.pg.queryLong("SELECT count(*) FROM item")).isEqualTo(1);

@@ -1,8 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -23,6 +20,9 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import reactor.test.util.RaceTestUtils;
+
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code beginTransaction(definition)} on the session-aware ConnectionFactory (what Spring's
@@ -56,7 +56,8 @@ class SessionConnectionTransactionIT {
 
     private static Flux<String> settings(Connection connection) {
         return Flux.from(connection.createStatement(
-                        "SELECT current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only')")
+                        "SELECT current_setting('transaction_isolation') || ' ' "
+                                + "|| current_setting('transaction_read_only')")
                 .execute())
                 .concatMap(result -> result.map(row -> row.get(0, String.class)));
     }
@@ -116,7 +117,8 @@ class SessionConnectionTransactionIT {
                         Flux.from(connection.beginTransaction(definition(IsolationLevel.SERIALIZABLE, true)))
                                 .thenMany(settings(connection))
                                 .concatWith(Flux.from(connection.commitTransaction()).cast(String.class)))
-                .concatWith(withConnection(this.db, connection -> settings(connection).concatWith(insert(connection, 1).then(Mono.empty())))))
+                .concatWith(withConnection(this.db, connection -> settings(connection).concatWith(insert(connection, 1)
+                        .then(Mono.empty())))))
                 .collectList().block(TestDatabase.TIMEOUT);
         assertThat(seen).containsExactly("serializable on", "read committed off");
         assertThat(this.pg.queryLong("SELECT count(*) FROM item")).isEqualTo(1);
@@ -126,7 +128,8 @@ class SessionConnectionTransactionIT {
     void settingsOfATransactionThatNeverBeganAreForgotten() {
         // asked, then the connection closed before any statement: the next transaction is the session's own
         List<String> seen = inNewUnitOfWork(withConnection(this.db, connection ->
-                        Flux.from(connection.beginTransaction(definition(IsolationLevel.SERIALIZABLE, true))).cast(String.class))
+                        Flux.from(connection.beginTransaction(definition(IsolationLevel.SERIALIZABLE, true)))
+                                .cast(String.class))
                 .concatWith(withConnection(this.db, SessionConnectionTransactionIT::settings)))
                 .collectList().block(TestDatabase.TIMEOUT);
         assertThat(seen).containsExactly("read committed off");
@@ -177,8 +180,10 @@ class SessionConnectionTransactionIT {
         // writable: no requirement) joins it, in the same transaction
         List<String> seen = inNewUnitOfWork(withConnection(this.serializable, connection -> settings(connection)
                 .concatWith(Flux.from(connection.beginTransaction(IsolationLevel.READ_COMMITTED)).cast(String.class))
-                .concatWith(Flux.from(connection.beginTransaction(definition(IsolationLevel.REPEATABLE_READ, true))).cast(String.class))
-                .concatWith(Flux.from(connection.beginTransaction(definition(IsolationLevel.SERIALIZABLE, false))).cast(String.class))
+                .concatWith(Flux.from(connection.beginTransaction(definition(IsolationLevel.REPEATABLE_READ, true)))
+                        .cast(String.class))
+                .concatWith(Flux.from(connection.beginTransaction(definition(IsolationLevel.SERIALIZABLE, false)))
+                        .cast(String.class))
                 .concatWith(Flux.from(connection.beginTransaction(IsolationLevel.READ_UNCOMMITTED)).cast(String.class))
                 .concatWith(settings(connection))))
                 .collectList().block(TestDatabase.TIMEOUT);
@@ -188,13 +193,18 @@ class SessionConnectionTransactionIT {
     @Test
     void compatibilityRules() {
         assertThat(SessionConnection.conflict("read committed", false, IsolationLevel.READ_COMMITTED, false)).isNull();
-        assertThat(SessionConnection.conflict("read committed", false, IsolationLevel.READ_UNCOMMITTED, false)).isNull();
-        assertThat(SessionConnection.conflict("read uncommitted", false, IsolationLevel.READ_COMMITTED, false)).isNull();
+        assertThat(SessionConnection.conflict("read committed", false,
+                IsolationLevel.READ_UNCOMMITTED, false)).isNull();
+        assertThat(SessionConnection.conflict("read uncommitted", false,
+                IsolationLevel.READ_COMMITTED, false)).isNull();
         assertThat(SessionConnection.conflict("serializable", true, IsolationLevel.REPEATABLE_READ, true)).isNull();
         assertThat(SessionConnection.conflict("read committed", false, null, false)).isNull();
-        assertThat(SessionConnection.conflict("read committed", false, IsolationLevel.REPEATABLE_READ, false)).isNotNull();
-        assertThat(SessionConnection.conflict("repeatable read", false, IsolationLevel.SERIALIZABLE, false)).isNotNull();
+        assertThat(SessionConnection.conflict("read committed", false, IsolationLevel.REPEATABLE_READ,
+                false)).isNotNull();
+        assertThat(SessionConnection.conflict("repeatable read", false, IsolationLevel.SERIALIZABLE,
+                false)).isNotNull();
         assertThat(SessionConnection.conflict("serializable", false, null, true)).isNotNull();
-        assertThat(SessionConnection.conflict("serializable", false, IsolationLevel.valueOf("SNAPSHOT"), false)).isNotNull();
+        assertThat(SessionConnection.conflict("serializable", false, IsolationLevel.valueOf("SNAPSHOT"),
+                false)).isNotNull();
     }
 }

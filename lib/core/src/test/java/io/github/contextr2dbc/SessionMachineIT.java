@@ -1,10 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.Atomic.atomic;
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +12,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import io.r2dbc.spi.R2dbcException;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,6 +24,11 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 import reactor.test.util.RaceTestUtils;
+
+import static io.github.contextr2dbc.Atomic.atomic;
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The session machine tried the way a user's code stresses it, against the real primary: statements
@@ -48,7 +50,8 @@ class SessionMachineIT {
         this.pg.execute("DROP TABLE IF EXISTS item, audit, slow_commit CASCADE",
                 "CREATE TABLE item (id int PRIMARY KEY)",
                 "CREATE TABLE audit (note text)",
-                // a table whose COMMIT takes half a second: a deferred constraint trigger sleeps when the commit runs it
+                // a table whose COMMIT takes half a second: a deferred constraint trigger sleeps when the commit runs
+                // it
                 "CREATE TABLE slow_commit (id int)",
                 "CREATE OR REPLACE FUNCTION sleep_at_commit() RETURNS trigger LANGUAGE plpgsql AS "
                         + "'BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END'",
@@ -103,9 +106,11 @@ class SessionMachineIT {
 
     /** Waits on the test thread (never a reactive one), boundedly, until {@code condition} holds. */
     private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TestDatabase.TIMEOUT.toNanos();
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
+        try {
+            Awaitility.await().atMost(TestDatabase.TIMEOUT).pollInterval(Duration.ofMillis(10))
+                    .until(condition::getAsBoolean);
+        } catch (ConditionTimeoutException stillNot) {
+            // not yet after the time limit: the caller's assertion says what is wrong
         }
     }
 
@@ -143,7 +148,8 @@ class SessionMachineIT {
                             String kind = error.getClass().getSimpleName();
                             if (i == 0) {
                                 original.set(error);
-                            } else if (error instanceof TransactionAbortedException && error.getCause() instanceof R2dbcException) {
+                            } else if (error instanceof TransactionAbortedException
+                                    && error.getCause() instanceof R2dbcException) {
                                 kind = "refused with the original as cause";
                             }
                             outcomes.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
@@ -151,11 +157,13 @@ class SessionMachineIT {
                         }), queued + 1)
                 .then());
         StepVerifier.create(inNewUnitOfWork(work))
-                .expectErrorSatisfies(error -> assertThat(error).as("the commit is refused: the transaction was aborted")
+                .expectErrorSatisfies(error -> assertThat(error)
+                        .as("the commit is refused: the transaction was aborted")
                         .isInstanceOf(TransactionAbortedException.class))
                 .verify(TestDatabase.TIMEOUT);
         assertThat(original.get()).isInstanceOf(R2dbcException.class).hasMessageContaining("division by zero");
-        assertThat(outcomes).containsOnlyKeys(original.get().getClass().getSimpleName(), "refused with the original as cause");
+        assertThat(outcomes).containsOnlyKeys(original.get().getClass().getSimpleName(),
+                "refused with the original as cause");
         assertThat(outcomes.get("refused with the original as cause")).hasValue(queued);
     }
 
@@ -206,7 +214,7 @@ class SessionMachineIT {
     @Test
     void anAtomicBlocksOnCommitHookRunsInAUnitOfWorkOfItsOwnTooAndOutlivesTheEnclosingOne() {
         // the hook's work is committed by its own unit of work: the enclosing one rolling back later keeps it
-        run(block(insert(1).then(Atomic.onCommit(this.db, audit("after 1")))).then(UnitOfWork.rollbackAll()));
+        run(block(insert(1).then(Atomic.onCommit(this.db, audit("after 1")))).then(UnitOfWork.rollbackCurrent()));
         assertThat(rows("item")).containsExactly("1");
         assertThat(rows("audit")).containsExactly("after 1");
     }
@@ -219,13 +227,15 @@ class SessionMachineIT {
                 .expectErrorMessage("outer")
                 .verify(TestDatabase.TIMEOUT);
         assertThat(rows("item")).containsExactly("2");
-        assertThat(rows("audit")).as("the hook ran in a unit of work of its own, not in the outer one").containsExactly("after 2");
+        assertThat(rows("audit")).as("the hook ran in a unit of work of its own, not in the outer one")
+                .containsExactly("after 2");
     }
 
     @Test
     void aNestedUnitOfWorkInsideAnOuterBlockKeepsItsHooksToItself() {
         StepVerifier.create(inNewUnitOfWork(block(insert(1)
-                        .then(inNewUnitOfWork(block(insert(2).then(Atomic.onCommit(this.db, record("inner block hook"))))
+                        .then(inNewUnitOfWork(block(insert(2).then(Atomic.onCommit(this.db,
+                                record("inner block hook"))))
                                 .then(Atomic.onCommit(this.db, record("inner hook")))
                                 .then(atomic(this.db).durable(true).wrap(insert(3)))))
                         .then(fail("outer")))))

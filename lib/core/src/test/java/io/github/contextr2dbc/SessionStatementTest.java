@@ -1,8 +1,5 @@
 package io.github.contextr2dbc;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.util.NoSuchElementException;
 
 import io.r2dbc.spi.Connection;
@@ -15,6 +12,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The session-aware ConnectionFactory's statements check every call when it is made, as the R2DBC SPI
@@ -82,7 +82,8 @@ class SessionStatementTest {
 
         Statement trailingAdd = this.connection.createStatement("INSERT INTO item VALUES ($1)");
         trailingAdd.bind(0, 1).add();
-        assertThatThrownBy(trailingAdd::execute).isInstanceOf(IllegalStateException.class).hasMessageContaining("add()");
+        assertThatThrownBy(trailingAdd::execute).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("add()");
     }
 
     @Test
@@ -98,8 +99,10 @@ class SessionStatementTest {
     @Test
     void returnGeneratedValuesAndFetchSizeCheckTheirArgumentsAtTheCall() {
         Statement statement = this.connection.createStatement("INSERT INTO item VALUES (1)");
-        assertThatThrownBy(() -> statement.returnGeneratedValues((String[]) null)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> statement.returnGeneratedValues("id", null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> statement.returnGeneratedValues((String[]) null))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> statement.returnGeneratedValues("id", null))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> statement.fetchSize(-1)).isInstanceOf(IllegalArgumentException.class);
         assertThat(statement.returnGeneratedValues("id").fetchSize(10)).isSameAs(statement);
     }
@@ -144,7 +147,8 @@ class SessionStatementTest {
         assertThat(PostgresParameters.count("SELECT 1")).isZero();
         assertThat(PostgresParameters.count("SELECT $1, $2 + $1")).isEqualTo(2);
         assertThat(PostgresParameters.count("SELECT $3")).isEqualTo(3);
-        assertThat(PostgresParameters.count("SELECT '$1', \"$2\", a$3 FROM t -- $4\n WHERE x = $1 /* $5 /* $6 */ $7 */"))
+        assertThat(PostgresParameters.count(
+                "SELECT '$1', \"$2\", a$3 FROM t -- $4\n WHERE x = $1 /* $5 /* $6 */ $7 */"))
                 .isEqualTo(1);
         assertThat(PostgresParameters.count("SELECT 'it''s $2', E'\\' $3', $1")).isEqualTo(1);
         assertThat(PostgresParameters.count("SELECT $$ $2 $$, $tag$ $3 $$ $tag$, $1")).isEqualTo(1);

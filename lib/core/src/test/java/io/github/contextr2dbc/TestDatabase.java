@@ -7,6 +7,8 @@ import java.util.function.Consumer;
 import io.github.contextr2dbc.launcher.DirectSql;
 import io.github.contextr2dbc.launcher.PostgresPair;
 import io.github.contextr2dbc.launcher.PostgresReplica;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -79,9 +81,11 @@ final class TestDatabase {
 
     /** Waits (on the test thread) until no connection of {@code db} is in use; cleanup after cancel is asynchronous. */
     static void awaitNoConnectionsInUse(Database db) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (db.connectionsInUse() != 0 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
+        try {
+            Awaitility.await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(10))
+                    .until(() -> db.connectionsInUse() == 0);
+        } catch (ConditionTimeoutException stillNot) {
+            // not yet after the time limit: the caller's assertion says what is wrong
         }
     }
 }

@@ -1,8 +1,5 @@
 package io.github.contextr2dbc;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -13,6 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Finishing a unit of work that spans two databases: fixed order, veto, partial failure, error paths. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -41,7 +41,8 @@ class UnitOfWorkFinishIT {
     }
 
     private static Mono<Long> insert(Database db, int id) {
-        return dbSession(db).flatMap(session -> session.sql("INSERT INTO item (id) VALUES ($1)").bind(0, id).rowsUpdated());
+        return dbSession(db).flatMap(session -> session.sql("INSERT INTO item (id) VALUES ($1)")
+                .bind(0, id).rowsUpdated());
     }
 
     /** Touches "second" before "first", so only the fixed order explains what committed. */
@@ -120,7 +121,7 @@ class UnitOfWorkFinishIT {
     }
 
     @Test
-    void rollbackAllAndCloseAllReleaseEverythingAndKeepNothing() {
+    void rollbackCurrentAndCloseCurrentReleaseEverythingAndKeepNothing() {
         for (java.util.function.Function<UnitOfWork, Mono<Void>> finish :
                 List.<java.util.function.Function<UnitOfWork, Mono<Void>>>of(UnitOfWork::rollback, UnitOfWork::close)) {
             StepVerifier.create(inUnitOfWork(touchSecondThenFirst(false, false), UnitOfWork.create(), finish))
@@ -133,14 +134,17 @@ class UnitOfWorkFinishIT {
 
     @Test
     void staticFinishersWorkOnTheUnitOfWorkOfTheContext() {
-        StepVerifier.create(insert(this.first, 7).then(UnitOfWork.commitAll()).contextWrite(UnitOfWork.create().bind()))
+        StepVerifier.create(insert(this.first, 7).then(UnitOfWork.commitCurrent())
+                .contextWrite(UnitOfWork.create().bind()))
                 .verifyComplete();
-        StepVerifier.create(insert(this.first, 8).then(UnitOfWork.rollbackAll()).contextWrite(UnitOfWork.create().bind()))
+        StepVerifier.create(insert(this.first, 8).then(UnitOfWork.rollbackCurrent())
+                .contextWrite(UnitOfWork.create().bind()))
                 .verifyComplete();
-        StepVerifier.create(insert(this.first, 9).then(UnitOfWork.closeAll()).contextWrite(UnitOfWork.create().bind()))
+        StepVerifier.create(insert(this.first, 9).then(UnitOfWork.closeCurrent())
+                .contextWrite(UnitOfWork.create().bind()))
                 .verifyComplete();
         assertThat(this.firstPg.queryStrings("SELECT id FROM item")).containsExactly("7");
-        StepVerifier.create(UnitOfWork.commitAll()).expectError(NoUnitOfWorkException.class).verify();
+        StepVerifier.create(UnitOfWork.commitCurrent()).expectError(NoUnitOfWorkException.class).verify();
     }
 
     @Test
@@ -148,7 +152,8 @@ class UnitOfWorkFinishIT {
         UnitOfWork outer = UnitOfWork.create();
         Mono<Void> work = insert(this.first, 1)
                 .then(UnitOfWork.inNewUnitOfWork(insert(this.first, 2)))
-                .then(UnitOfWork.inNewUnitOfWork(insert(this.first, 3).then(Mono.error(new IllegalStateException("inner failed"))))
+                .then(UnitOfWork.inNewUnitOfWork(insert(this.first, 3)
+                        .then(Mono.error(new IllegalStateException("inner failed"))))
                         .onErrorResume(IllegalStateException.class, e -> Mono.empty()))
                 .then(UnitOfWork.current().map(current -> current == outer))
                 .doOnNext(same -> assertThat(same).isTrue())

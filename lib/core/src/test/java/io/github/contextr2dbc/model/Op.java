@@ -84,7 +84,8 @@ sealed interface Op {
     record Block(int db, boolean savepoint, boolean durable, Existing existing, List<Op> body) implements Op {
         @Override
         public String toString() {
-            return "atomic db" + this.db + (this.savepoint ? "" : " savepoint(false)") + (this.durable ? " durable" : "")
+            return "atomic db" + this.db + (this.savepoint ? "" : " savepoint(false)")
+                    + (this.durable ? " durable" : "")
                     + (this.existing == Existing.JOIN ? "" : " existing(" + this.existing + ")");
         }
     }

@@ -205,8 +205,10 @@ final class ProgramGenerator {
                 // aborted the enclosing transaction) depends on timing: only the outermost may say savepoint(false)
                 boolean savepoint = scope.inBlock()[db] || !on(Feature.NOSAVEPOINT) || this.random.nextInt(5) != 0;
                 // COMMIT and FAIL would race an error of the commit with the timeout: not generated
-                Existing existing = on(Feature.EXISTING) && this.random.nextBoolean() ? Existing.ROLLBACK : Existing.JOIN;
-                return new Op.TimedBlock(db, savepoint, existing, sequence(scope.timed(db), 1, 4), this.random.nextInt(31));
+                Existing existing = on(Feature.EXISTING)
+                        && this.random.nextBoolean() ? Existing.ROLLBACK : Existing.JOIN;
+                return new Op.TimedBlock(db, savepoint, existing, sequence(scope.timed(db), 1, 4),
+                        this.random.nextInt(31));
             }
             if (roll < 96 && nest && !timed && !scope.inBlock()[db] && on(Feature.CANCELCOMMIT)
                     && this.random.nextInt(8) == 0) {
@@ -226,7 +228,8 @@ final class ProgramGenerator {
             }
             if (roll < 98 && nest && !timed && on(Feature.NEWUOW)
                     && (!scope.anyBlock() || on(Feature.NEWUOWINBLOCK))) {
-                return new Op.NewUnitOfWork(sequence(new Scope(new boolean[this.databases], -1, scope.depth() + 1), 1, 4));
+                return new Op.NewUnitOfWork(sequence(new Scope(new boolean[this.databases], -1,
+                        scope.depth() + 1), 1, 4));
             }
         }
     }

@@ -1,7 +1,5 @@
 package io.github.contextr2dbc.model;
 
-import static io.github.contextr2dbc.UnitOfWork.dbSession;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +24,8 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.util.RaceTestUtils;
 import reactor.util.context.Context;
+
+import static io.github.contextr2dbc.UnitOfWork.dbSession;
 
 /**
  * Runs a program against real databases through the public API only, recording the hooks that ran and the
@@ -91,7 +91,8 @@ final class ProgramRunner {
                     .block(GUARD.plusSeconds(5));
         } catch (RuntimeException failure) {
             error = Exceptions.unwrap(failure);
-            if (error instanceof IllegalStateException && String.valueOf(error.getMessage()).startsWith("Timeout on blocking read")) {
+            if (error instanceof IllegalStateException && String.valueOf(error.getMessage())
+                    .startsWith("Timeout on blocking read")) {
                 error = new Hang();
             }
         }
@@ -138,7 +139,8 @@ final class ProgramRunner {
 
     private Mono<Void> statement(Op op) {
         if (op instanceof Op.Insert insert) {
-            return session(insert.db()).flatMap(s -> s.sql("INSERT INTO item VALUES ($1)").bind(0, insert.value()).execute());
+            return session(insert.db()).flatMap(s -> s.sql("INSERT INTO item VALUES ($1)").bind(0,
+                    insert.value()).execute());
         }
         Op.Stmt stmt = (Op.Stmt) op;
         return session(stmt.db()).flatMap(s -> s.sql(stmt.kind().sql).execute());
@@ -223,7 +225,8 @@ final class ProgramRunner {
                     .then();
         }
         if (op instanceof Op.CancelledSelect select) {
-            Mono<Void> sleep = session(select.db()).flatMap(s -> s.sql("SELECT pg_sleep(" + select.sleepMs() / 1000.0 + ")")
+            Mono<Void> sleep = session(select.db()).flatMap(s -> s.sql("SELECT pg_sleep("
+                    + select.sleepMs() / 1000.0 + ")")
                             .execute())
                     .timeout(Duration.ofMillis(select.timeoutMs()))
                     .onErrorResume(e -> e instanceof TimeoutException || e instanceof TransactionAbortedException,

@@ -1,7 +1,5 @@
 package io.github.contextr2dbc.model;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -13,16 +11,18 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import io.github.contextr2dbc.model.Op.Category;
 import io.github.contextr2dbc.model.ProgramGenerator.Feature;
 import io.github.contextr2dbc.model.ProgramGenerator.Program;
-import io.github.contextr2dbc.launcher.PostgresPair;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import reactor.core.publisher.Hooks;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The randomized model test of the session machine: random programs (statements that succeed or fail,
@@ -95,7 +95,8 @@ class SessionMachineModelIT {
     private void buildHandles() {
         this.databases.clear();
         for (int db = 0; db < DATABASES; db++) {
-            this.databases.add(Database.builder("db" + db).url(this.pair.primaryUrl(this.names.get(db))).maxSize(10).build());
+            this.databases.add(Database.builder("db" + db).url(this.pair.primaryUrl(this.names.get(db)))
+                    .maxSize(10).build());
         }
     }
 
@@ -152,12 +153,14 @@ class SessionMachineModelIT {
             List<Long> same = failuresBySignature.computeIfAbsent(mismatch.signature(), s -> new ArrayList<>());
             same.add(seed);
             if (same.size() > 1 && (!replaying || same.indexOf(seed) != same.size() - 1)) {
-                System.out.println("[model] program seed " + seed + " fails like " + same.get(0) + ": " + mismatch.signature());
+                System.out.println("[model] program seed " + seed + " fails like " + same.get(0) + ": "
+                        + mismatch.signature());
                 continue;
             }
             StringBuilder failure = new StringBuilder();
             failure.append("\n[model] FAILED: program seed ").append(seed)
-                    .append(" (replay: -Dcontextr2dbc.model.replay=").append(seed).append(excludeHint(excluded)).append(")\n")
+                    .append(" (replay: -Dcontextr2dbc.model.replay=").append(seed)
+                            .append(excludeHint(excluded)).append(")\n")
                     .append(program).append('\n').append(mismatch);
             if (shrink && mismatch.actual().result() != Category.HANG) {
                 List<Op> smallest = shrink(program.body(), program.databases());

@@ -78,7 +78,8 @@ final class Tables implements AutoCloseable {
 
     private void execute(String... statements) {
         Flux.fromArray(statements)
-                .concatMap(sql -> Flux.from(this.connection.createStatement(sql).execute()).concatMap(Result::getRowsUpdated))
+                .concatMap(sql -> Flux.from(this.connection.createStatement(sql).execute())
+                        .concatMap(Result::getRowsUpdated))
                 .then()
                 .block(TIMEOUT);
     }

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Set;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.DbSession;
 import io.github.contextr2dbc.Routing;
 import io.github.contextr2dbc.RoutingHint;
-import io.github.contextr2dbc.DbSession;
 import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
 import org.springframework.data.r2dbc.mapping.OutboundRow;

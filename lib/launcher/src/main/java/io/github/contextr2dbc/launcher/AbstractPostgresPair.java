@@ -1,6 +1,5 @@
 package io.github.contextr2dbc.launcher;
 
-import io.r2dbc.spi.ConnectionFactory;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -8,6 +7,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+
+import io.r2dbc.spi.ConnectionFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,8 @@
 package io.github.contextr2dbc.launcher;
 
-import io.r2dbc.spi.ConnectionFactory;
 import java.util.function.Function;
+
+import io.r2dbc.spi.ConnectionFactory;
 
 /**
  * The launcher's own connection to one server, opened on first use and kept, so that frequent calls such as

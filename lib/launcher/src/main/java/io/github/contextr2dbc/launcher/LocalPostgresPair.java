@@ -2,6 +2,7 @@ package io.github.contextr2dbc.launcher;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

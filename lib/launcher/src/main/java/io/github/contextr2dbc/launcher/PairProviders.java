@@ -2,6 +2,7 @@ package io.github.contextr2dbc.launcher;
 
 import java.util.Locale;
 import java.util.Optional;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,12 +1,13 @@
 package io.github.contextr2dbc.launcher;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.ValidationDepth;
-import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;

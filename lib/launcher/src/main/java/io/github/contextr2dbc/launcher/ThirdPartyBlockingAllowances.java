@@ -22,7 +22,8 @@ public final class ThirdPartyBlockingAllowances implements BlockHoundIntegration
         // Netty 4.2's adaptive buffer allocator guards its magazines with a StampedLock, held for a few
         // instructions while buffers are handed out or returned
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free");
-        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines");
+        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup",
+                "tryExpandMagazines");
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "allocate");
         // SCRAM authentication (password logins) reads its nonce from SecureRandom, which may read
         // /dev/urandom once; it runs once per new physical connection

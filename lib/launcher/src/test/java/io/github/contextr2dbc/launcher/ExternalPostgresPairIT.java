@@ -1,11 +1,11 @@
 package io.github.contextr2dbc.launcher;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.r2dbc.spi.ConnectionFactories;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The external provider, pointed at the shared pair's URLs as if they came from the environment. */
 class ExternalPostgresPairIT {

@@ -1,14 +1,15 @@
 package io.github.contextr2dbc.launcher;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import java.time.Duration;
 
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.R2dbcException;
-import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The shared pair is a real primary with a streaming hot standby. */
 class PostgresPairIT {

@@ -1,10 +1,11 @@
 package io.github.contextr2dbc.launcher;
 
+import java.time.Duration;
+import java.util.List;
+
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Result;
-import java.time.Duration;
-import java.util.List;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

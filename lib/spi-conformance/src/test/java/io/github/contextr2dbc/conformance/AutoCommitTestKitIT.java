@@ -1,7 +1,5 @@
 package io.github.contextr2dbc.conformance;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.OutsideUnitOfWork;
 import io.r2dbc.spi.ConnectionFactory;
@@ -10,6 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * TestKit against {@link Database#connectionFactory()} outside any unit of work, on a database built with

@@ -1,7 +1,5 @@
 package io.github.contextr2dbc.conformance;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.github.contextr2dbc.Database;
 import io.r2dbc.spi.ConnectionFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -9,6 +7,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * TestKit against {@link Database#connectionFactory()} inside units of work: each TestKit connection is a

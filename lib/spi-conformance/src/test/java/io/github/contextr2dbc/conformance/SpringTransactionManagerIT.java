@@ -1,8 +1,5 @@
 package io.github.contextr2dbc.conformance;
 
-import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.List;
 
 import io.github.contextr2dbc.Database;
@@ -20,6 +17,9 @@ import org.springframework.transaction.support.DefaultTransactionDefinition;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+
+import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Spring's {@code R2dbcTransactionManager} on {@link Database#connectionFactory()}: what
@@ -55,7 +55,8 @@ class SpringTransactionManagerIT {
     }
 
     private Mono<String> settings() {
-        return this.client.sql("SELECT current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only')")
+        return this.client.sql(
+                "SELECT current_setting('transaction_isolation') || ' ' || current_setting('transaction_read_only')")
                 .map(row -> row.get(0, String.class)).one();
     }
 
@@ -76,7 +77,8 @@ class SpringTransactionManagerIT {
 
     @Test
     void aWriteInAReadOnlyTransactionIsRefused() {
-        StepVerifier.create(inNewUnitOfWork(operator(TransactionDefinition.ISOLATION_DEFAULT, true).transactional(insert(1))))
+        StepVerifier.create(inNewUnitOfWork(operator(TransactionDefinition.ISOLATION_DEFAULT, true)
+                .transactional(insert(1))))
                 .expectErrorSatisfies(error -> assertThat(error).hasRootCauseInstanceOf(R2dbcException.class)
                         .satisfies(e -> assertThat(rootCause(e).getSqlState()).isEqualTo("25006")))
                 .verify();
@@ -90,7 +92,8 @@ class SpringTransactionManagerIT {
                         operator(TransactionDefinition.ISOLATION_SERIALIZABLE, false).transactional(insert(2)))))
                 .expectErrorSatisfies(error -> assertThat(error)
                         .isInstanceOf(CannotCreateTransactionException.class)
-                        .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("SERIALIZABLE was asked"))
+                        .cause().isInstanceOf(IllegalStateException.class)
+                                .hasMessageContaining("SERIALIZABLE was asked"))
                 .verify();
         assertThat(this.database.jdbc.queryForObject("SELECT count(*) FROM item", Long.class)).isZero();
         assertThat(this.db.connectionsInUse()).isZero();

@@ -163,7 +163,8 @@ public final class AtomicBlockAdvisor implements PointcutAdvisor, SmartInitializ
     private static String problem(Method method) {
         int modifiers = method.getModifiers();
         if (Modifier.isPrivate(modifiers) || Modifier.isStatic(modifiers)) {
-            return "@AtomicBlock on " + describe(method) + ": a " + (Modifier.isPrivate(modifiers) ? "private" : "static")
+            return "@AtomicBlock on " + describe(method) + ": a "
+                    + (Modifier.isPrivate(modifiers) ? "private" : "static")
                     + " method is never called through the bean's proxy, so it would never be an atomic block. Make "
                     + "it a public instance method called from another bean, or wrap its publisher with "
                     + "Atomic.atomic(db).wrap(...)";
@@ -192,7 +193,8 @@ public final class AtomicBlockAdvisor implements PointcutAdvisor, SmartInitializ
         try {
             return all.get(name);
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("@AtomicBlock(using = \"" + name + "\") on " + where + ": " + e.getMessage(), e);
+            throw new IllegalStateException("@AtomicBlock(using = \"" + name + "\") on " + where + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -250,7 +252,9 @@ public final class AtomicBlockAdvisor implements PointcutAdvisor, SmartInitializ
         return ReactiveInvocation.proceed(invocation, block.method(), block.flux());
     }
 
-    /** An annotated method: where it is, its annotation (on it or its class), what it returns, what is wrong with it. */
+    /**
+     * An annotated method: where it is, its annotation (on it or its class), what it returns, what is wrong with it.
+     */
     private record Block(String method, AtomicBlock annotation, boolean flux, @Nullable String problem) {
     }
 

@@ -100,7 +100,8 @@ public interface CommitPolicy {
 
                 @Override
                 public String toString() {
-                    return "CommitPolicy{commit below 400" + (redirects ? "" : " except 3xx") + ", commit also " + commit
+                    return "CommitPolicy{commit below 400" + (redirects ? "" : " except 3xx")
+                            + ", commit also " + commit
                             + ", roll back also " + rollback + "}";
                 }
             };

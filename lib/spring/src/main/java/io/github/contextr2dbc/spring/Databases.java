@@ -45,7 +45,8 @@ public final class Databases {
         Map<String, Database> byName = new LinkedHashMap<>();
         for (Database database : databases) {
             if (byName.putIfAbsent(database.name(), database) != null) {
-                throw new IllegalArgumentException("Two databases are named '" + database.name() + "': give each its own name");
+                throw new IllegalArgumentException("Two databases are named '" + database.name()
+                        + "': give each its own name");
             }
         }
         if (byName.get(defaultDatabase.name()) != defaultDatabase) {
@@ -60,7 +61,8 @@ public final class Databases {
             }
             primaries.put(replica, primary);
         });
-        return new Databases(Collections.unmodifiableMap(byName), defaultDatabase, Collections.unmodifiableMap(primaries));
+        return new Databases(Collections.unmodifiableMap(byName), defaultDatabase,
+                Collections.unmodifiableMap(primaries));
     }
 
     /** A single database, the default. */

@@ -14,7 +14,8 @@ import org.springframework.http.ProblemDetail;
  *   <caption>standard mapping</caption>
  *   <tr><th>error</th><th>status</th></tr>
  *   <tr><td>unique violation {@code 23505}, foreign-key violation {@code 23503}</td><td>409</td></tr>
- *   <tr><td>serialization failure {@code 40001}, deadlock {@code 40P01}</td><td>409, {@code "retryable": true}</td></tr>
+ *   <tr><td>serialization failure {@code 40001}, deadlock {@code 40P01}</td>
+ *       <td>409, {@code "retryable": true}</td></tr>
  *   <tr><td>read-only transaction {@code 25006} (a write reached a replica), or a
  *       {@code ReplicaWriteRefusedException} (refused before reaching it)</td>
  *       <td>503, {@code "retryable": true}</td></tr>

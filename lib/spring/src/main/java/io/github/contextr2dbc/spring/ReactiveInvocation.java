@@ -1,10 +1,10 @@
 package io.github.contextr2dbc.spring;
 
 import org.aopalliance.intercept.MethodInvocation;
+import org.reactivestreams.Publisher;
 import org.springframework.aop.ProxyMethodInvocation;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Mono;
-import org.reactivestreams.Publisher;
 
 /** Runs an advised reactive method (the rest of the interceptor chain) for one subscription. */
 final class ReactiveInvocation {
@@ -20,7 +20,8 @@ final class ReactiveInvocation {
      * @param flux whether the method returns a {@code Flux} (else a {@code Mono})
      */
     static Publisher<?> proceed(MethodInvocation invocation, String method, boolean flux) {
-        MethodInvocation copy = invocation instanceof ProxyMethodInvocation proxied ? proxied.invocableClone() : invocation;
+        MethodInvocation copy = invocation instanceof ProxyMethodInvocation proxied
+                ? proxied.invocableClone() : invocation;
         Object result;
         try {
             result = copy.proceed();

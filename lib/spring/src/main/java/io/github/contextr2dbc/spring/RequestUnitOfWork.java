@@ -54,7 +54,8 @@ final class RequestUnitOfWork {
     private volatile boolean streaming;
 
     RequestUnitOfWork(UnitOfWork unitOfWork, ServerHttpResponse response, CommitPolicy policy,
-            @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit, UnitOfWorkListener listener) {
+            @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit,
+                    UnitOfWorkListener listener) {
         this.unitOfWork = unitOfWork;
         this.response = response;
         this.policy = policy;
@@ -178,7 +179,8 @@ final class RequestUnitOfWork {
                 work = this.unitOfWork.rollback();
             }
             return always(always(work, this.unitOfWork::close), () -> Mono.fromRunnable(() -> report(
-                    new Finished(actual.get(), connected, unconnected, Duration.ofNanos(System.nanoTime() - this.startNanos)))));
+                    new Finished(actual.get(), connected, unconnected,
+                            Duration.ofNanos(System.nanoTime() - this.startNanos)))));
         });
     }
 
@@ -202,7 +204,10 @@ final class RequestUnitOfWork {
         return names;
     }
 
-    /** {@code first}, then {@code after} whatever happened; {@code first}'s error wins, a failure of {@code after} suppressed into it. */
+    /**
+     * {@code first}, then {@code after} whatever happened; {@code first}'s error wins, a failure of {@code after}
+     * suppressed into it.
+     */
     private static Mono<Void> always(Mono<Void> first, Supplier<Mono<Void>> after) {
         return first
                 .onErrorResume(error -> after.get()

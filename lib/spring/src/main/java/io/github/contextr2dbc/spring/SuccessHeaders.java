@@ -45,7 +45,9 @@ final class SuccessHeaders {
         return new SuccessHeaders(response);
     }
 
-    /** Puts the success headers back as they were, unless the response is already committed (then nothing can change). */
+    /**
+     * Puts the success headers back as they were, unless the response is already committed (then nothing can change).
+     */
     void restore() {
         if (this.response.isCommitted()) {
             return;

@@ -53,7 +53,8 @@ final class TransactionPropagation {
             String name = describe(definition);
             return switch (definition.getPropagationBehavior()) {
                 case TransactionDefinition.PROPAGATION_REQUIRED ->
-                        inUnitOfWork ? join(database, definition, rollbackOn, body) : newUnitOfWork(database, definition, rollbackOn, body);
+                        inUnitOfWork ? join(database, definition, rollbackOn, body) : newUnitOfWork(database,
+                                definition, rollbackOn, body);
                 case TransactionDefinition.PROPAGATION_SUPPORTS ->
                         inUnitOfWork ? join(database, definition, rollbackOn, body) : body;
                 case TransactionDefinition.PROPAGATION_MANDATORY -> inUnitOfWork
@@ -61,11 +62,13 @@ final class TransactionPropagation {
                         : Flux.error(new IllegalTransactionStateException(name + " has propagation MANDATORY but runs "
                                 + "outside any unit of work: call it from a request, an atomic block or "
                                 + "UnitOfWork.inNewUnitOfWork(...), or use REQUIRED"));
-                case TransactionDefinition.PROPAGATION_REQUIRES_NEW -> newUnitOfWork(database, definition, rollbackOn, body);
+                case TransactionDefinition.PROPAGATION_REQUIRES_NEW -> newUnitOfWork(database,
+                        definition, rollbackOn, body);
                 case TransactionDefinition.PROPAGATION_NESTED -> inUnitOfWork
                         ? committingOn(rollbackOn, body, carried -> Atomic.atomic(database).wrap(carried))
                         : newUnitOfWork(database, definition, rollbackOn, body);
-                case TransactionDefinition.PROPAGATION_NOT_SUPPORTED -> body.contextWrite(c -> c.delete(UnitOfWork.class));
+                case TransactionDefinition.PROPAGATION_NOT_SUPPORTED -> body.contextWrite(c ->
+                        c.delete(UnitOfWork.class));
                 case TransactionDefinition.PROPAGATION_NEVER -> inUnitOfWork
                         ? Flux.error(new IllegalTransactionStateException(name + " has propagation NEVER but runs in a "
                                 + "unit of work (" + database.name() + "): call it outside requests and units of work, "
@@ -84,7 +87,8 @@ final class TransactionPropagation {
 
     // ---- joining ----
 
-    private static <T> Flux<T> join(Database database, TransactionDefinition definition, Predicate<Throwable> rollbackOn,
+    private static <T> Flux<T> join(Database database, TransactionDefinition definition,
+            Predicate<Throwable> rollbackOn,
             Flux<T> body) {
         Flux<T> settled = hasSettings(definition)
                 ? Flux.usingWhen(withSettings(database, definition), connection -> body, Connection::close)
@@ -106,7 +110,8 @@ final class TransactionPropagation {
      * @return error {@link IllegalTransactionStateException} if the open transaction has other settings
      */
     static Mono<Connection> withSettings(Database database, TransactionDefinition definition) {
-        io.r2dbc.spi.TransactionDefinition wanted = new R2dbcDefinition(isolationOf(definition), definition.isReadOnly());
+        io.r2dbc.spi.TransactionDefinition wanted = new R2dbcDefinition(isolationOf(definition),
+                definition.isReadOnly());
         return Mono.usingWhen(Mono.from(database.connectionFactory().create()),
                         connection -> Mono.from(connection.beginTransaction(wanted)).thenReturn(connection),
                         connection -> Mono.empty(),
@@ -127,7 +132,8 @@ final class TransactionPropagation {
                 + ", which joined this unit of work on database '" + database.name() + "', "
                 + (cause == null ? "was marked rollback-only" : "failed: " + cause), cause);
         // outside any transaction the hook runs at once: nothing is open, so nothing needs the veto
-        return Atomic.beforeCommit(database, Mono.error(veto)).onErrorResume(error -> error == veto, error -> Mono.empty());
+        return Atomic.beforeCommit(database, Mono.error(veto)).onErrorResume(error -> error == veto,
+                error -> Mono.empty());
     }
 
     // ---- a new unit of work ----

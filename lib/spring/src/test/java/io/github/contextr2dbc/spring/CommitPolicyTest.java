@@ -52,7 +52,8 @@ class CommitPolicyTest {
     void rejectsImpossibleOrContradictoryStatuses() {
         assertThatIllegalArgumentException().isThrownBy(() -> CommitPolicy.builder().commitStatuses(99))
                 .withMessageContaining("100 to 599");
-        assertThatIllegalArgumentException().isThrownBy(() -> CommitPolicy.builder().commitStatuses(404).rollbackStatuses(404))
+        assertThatIllegalArgumentException().isThrownBy(() -> CommitPolicy.builder().commitStatuses(404)
+                .rollbackStatuses(404))
                 .withMessageContaining("both");
     }
 

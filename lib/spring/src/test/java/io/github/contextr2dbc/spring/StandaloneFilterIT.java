@@ -5,8 +5,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.UnitOfWork;
-import io.github.contextr2dbc.spring.UnitOfWorkListener.Outcome;
 import io.github.contextr2dbc.launcher.PostgresPair;
+import io.github.contextr2dbc.spring.UnitOfWorkListener.Outcome;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,11 +56,13 @@ class StandaloneFilterIT {
                 .POST("/notes", request -> UnitOfWork.dbSession(db)
                         .flatMap(session -> session.sql("INSERT INTO note (text) VALUES ($1)")
                                 .bind(0, request.queryParam("text").orElseThrow()).execute())
-                        .then(ServerResponse.status(Integer.parseInt(request.queryParam("status").orElse("200"))).build()))
+                        .then(ServerResponse.status(Integer.parseInt(request.queryParam("status")
+                                .orElse("200"))).build()))
                 .POST("/notes/file", request -> UnitOfWork.dbSession(db)
                         .flatMap(session -> session.sql("INSERT INTO note (text) VALUES ($1)")
                                 .bind(0, request.queryParam("text").orElseThrow()).execute())
-                        .then(ServerResponse.ok().body(BodyInserters.fromResource(new ByteArrayResource(new byte[100])))))
+                        .then(ServerResponse.ok()
+                                .body(BodyInserters.fromResource(new ByteArrayResource(new byte[100])))))
                 .build();
     }
 

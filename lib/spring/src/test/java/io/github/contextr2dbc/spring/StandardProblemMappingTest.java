@@ -45,15 +45,18 @@ class StandardProblemMappingTest {
 
     @Test
     void marksConcurrencyFailuresRetryable() {
-        ProblemDetail serialization = this.mapping.toProblem(new R2dbcTransientResourceException("could not serialize", "40001"));
+        ProblemDetail serialization = this.mapping.toProblem(new R2dbcTransientResourceException("could not serialize",
+                "40001"));
         assertThat(serialization.getStatus()).isEqualTo(409);
         assertThat(serialization.getProperties()).containsEntry("retryable", true);
-        assertThat(this.mapping.toProblem(new R2dbcTransientResourceException("deadlock", "40P01")).getStatus()).isEqualTo(409);
+        assertThat(this.mapping.toProblem(new R2dbcTransientResourceException("deadlock", "40P01"))
+                .getStatus()).isEqualTo(409);
     }
 
     @Test
     void mapsReadOnlyAndPoolTimeoutsToServiceUnavailable() {
-        assertThat(this.mapping.toProblem(new R2dbcTransientResourceException("read-only", "25006")).getStatus()).isEqualTo(503);
+        assertThat(this.mapping.toProblem(new R2dbcTransientResourceException("read-only", "25006"))
+                .getStatus()).isEqualTo(503);
         R2dbcTimeoutException acquire = new R2dbcTimeoutException("Connection acquisition timed out after 300ms",
                 new TimeoutException());
         assertThat(this.mapping.toProblem(acquire).getStatus()).isEqualTo(503);

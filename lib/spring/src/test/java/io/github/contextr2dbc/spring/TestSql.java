@@ -4,6 +4,8 @@ import java.time.Duration;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.launcher.DirectSql;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Plain blocking SQL on a database of its own connection, for test set-up and checks from the test thread
@@ -29,16 +31,20 @@ public final class TestSql {
         return this.direct.queryLong(sql);
     }
 
-    /** Waits (on the test thread) until no connection of {@code db} is in use; cleanup after a cancel is asynchronous. */
+    /**
+     * Waits (on the test thread) until no connection of {@code db} is in use; cleanup after a cancel is asynchronous.
+     */
     public static void awaitNoConnectionsInUse(Database db) throws InterruptedException {
         awaitConnectionsInUse(db, 0);
     }
 
     /** Waits (on the test thread) until {@code count} connections of {@code db} are in use. */
     public static void awaitConnectionsInUse(Database db, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (db.connectionsInUse() != count && System.nanoTime() < deadline) {
-            Thread.sleep(5);
+        try {
+            Awaitility.await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(5))
+                    .until(() -> db.connectionsInUse() == count);
+        } catch (ConditionTimeoutException stillNot) {
+            // not yet after the time limit: the caller's assertion says what is wrong
         }
     }
 }

@@ -21,7 +21,8 @@ import org.springframework.context.annotation.Bean;
  * unit of work. {@code management.health.r2dbc.enabled=false} turns it off.
  */
 @AutoConfiguration(after = ContextR2dbcAutoConfiguration.class,
-        beforeName = "org.springframework.boot.r2dbc.autoconfigure.health.ConnectionFactoryHealthContributorAutoConfiguration")
+        beforeName = "org.springframework.boot.r2dbc.autoconfigure.health."
+                + "ConnectionFactoryHealthContributorAutoConfiguration")
 @ConditionalOnClass({ReactiveHealthContributor.class, ConditionalOnEnabledHealthIndicator.class})
 @ConditionalOnBean(Databases.class)
 @ConditionalOnEnabledHealthIndicator("r2dbc")

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.OutsideUnitOfWork;
 import io.github.contextr2dbc.spring.ContextR2dbcWebFilter;
 import org.jspecify.annotations.Nullable;
@@ -160,23 +161,23 @@ public class ContextR2dbcProperties {
         }
     }
 
-    /** A database's connection pool. */
+    /** A database's connection pool; the defaults are {@link Database}'s ({@code Database.DEFAULT_*}). */
     public static class Pool {
 
         /** The most connections the pool holds. */
-        private int maxSize = 10;
+        private int maxSize = Database.DEFAULT_MAX_SIZE;
 
         /** Connections opened when the pool is created (0: nothing opens before first use). */
-        private int initialSize = 0;
+        private int initialSize = Database.DEFAULT_INITIAL_SIZE;
 
         /** The longest a statement waits for a connection before it fails (answered 503). */
-        private Duration acquireTimeout = Duration.ofSeconds(10);
+        private Duration acquireTimeout = Database.DEFAULT_ACQUIRE_TIMEOUT;
 
         /** How long an idle connection stays in the pool. */
-        private Duration maxIdleTime = Duration.ofMinutes(30);
+        private Duration maxIdleTime = Database.DEFAULT_MAX_IDLE_TIME;
 
         /** The longest a connection lives before the pool replaces it. */
-        private Duration maxLifeTime = Duration.ofMinutes(30);
+        private Duration maxLifeTime = Database.DEFAULT_MAX_LIFE_TIME;
 
         /** A query run to validate a connection before handing it out; unset: the driver's local check only. */
         @Nullable

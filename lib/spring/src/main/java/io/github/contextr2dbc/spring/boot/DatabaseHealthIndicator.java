@@ -85,7 +85,8 @@ final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
     private Health busy() {
         return details(Health.up())
                 .withDetail("checked", false)
-                .withDetail("reason", "every pooled connection is in use: not checked, to leave them to the application")
+                .withDetail("reason",
+                        "every pooled connection is in use: not checked, to leave them to the application")
                 .build();
     }
 
@@ -93,7 +94,8 @@ final class DatabaseHealthIndicator implements ReactiveHealthIndicator {
         return this.database.inSession(session -> session.sql("SELECT pg_is_in_recovery()")
                         .one(row -> row.get(0, Boolean.class)))
                 .single()
-                .map(inRecovery -> details(Health.up()).withDetail("checked", true).withDetail("inRecovery", inRecovery).build());
+                .map(inRecovery -> details(Health.up()).withDetail("checked", true).withDetail("inRecovery",
+                        inRecovery).build());
     }
 
     private Mono<Health> replicaHealth(Database primary) {

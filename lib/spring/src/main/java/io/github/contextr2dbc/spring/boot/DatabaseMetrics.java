@@ -59,8 +59,10 @@ final class DatabaseMetrics implements MeterBinder, UnitOfWorkListener {
             pool(registry, database, "acquired", PoolMetrics::acquiredSize, "connections handed out by the pool");
             pool(registry, database, "allocated", PoolMetrics::allocatedSize, "connections the pool holds");
             pool(registry, database, "idle", PoolMetrics::idleSize, "idle connections in the pool");
-            pool(registry, database, "pending", PoolMetrics::pendingAcquireSize, "acquisitions waiting for a connection");
-            pool(registry, database, "max.allocated", PoolMetrics::getMaxAllocatedSize, "the most connections the pool opens");
+            pool(registry, database, "pending", PoolMetrics::pendingAcquireSize,
+                    "acquisitions waiting for a connection");
+            pool(registry, database, "max.allocated", PoolMetrics::getMaxAllocatedSize,
+                    "the most connections the pool opens");
             Gauge.builder(IN_USE, database, Database::connectionsInUse)
                     .tag("database", name)
                     .description("connections sessions of the database hold (or are acquiring) now")
@@ -73,7 +75,8 @@ final class DatabaseMetrics implements MeterBinder, UnitOfWorkListener {
         this.bound.add(new Meters(registry, this.databases.all()));
     }
 
-    private static void pool(MeterRegistry registry, Database database, String what, ToDoubleFunction<PoolMetrics> value,
+    private static void pool(MeterRegistry registry, Database database, String what,
+            ToDoubleFunction<PoolMetrics> value,
             String description) {
         Gauge.builder(POOL + what, database, db -> db.poolMetrics().map(value::applyAsDouble).orElse(0.0))
                 .tag("database", database.name())
@@ -124,7 +127,8 @@ final class DatabaseMetrics implements MeterBinder, UnitOfWorkListener {
                     pair[connected] = Counter.builder(SESSIONS)
                             .tag("database", database.name())
                             .tag("connected", String.valueOf(connected == 1))
-                            .description("sessions of request units of work; connected=false: never needed a connection")
+                            .description(
+                                    "sessions of request units of work; connected=false: never needed a connection")
                             .register(registry);
                 }
                 this.sessions.put(database, pair);

@@ -47,7 +47,8 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
 
     /** Whether Spring's transaction support (spring-tx) is on the class path. */
     private static final boolean SPRING_TRANSACTIONS = ClassUtils.isPresent(
-            "org.springframework.transaction.ReactiveTransactionManager", DatabasesFromProperties.class.getClassLoader());
+            "org.springframework.transaction.ReactiveTransactionManager",
+                    DatabasesFromProperties.class.getClassLoader());
 
     @Nullable
     private Environment environment;

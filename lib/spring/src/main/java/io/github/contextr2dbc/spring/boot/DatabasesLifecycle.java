@@ -75,7 +75,8 @@ final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {
         List<Database> all = this.databases.all();
         Mono<Void> probes = Flux.fromIterable(all)
                 .concatMap(database -> probe(database).timeout(timeout, Mono.error(() -> new StartupProbeException(
-                        database, "did not answer SELECT 1 within " + timeout + " (context-r2dbc.startup-probe.timeout)",
+                        database, "did not answer SELECT 1 within " + timeout
+                                + " (context-r2dbc.startup-probe.timeout)",
                         null))))
                 .then();
         // every probe has its own timeout; the bound here only guards against a probe that ignores it

@@ -5,7 +5,8 @@
  * application and optionally probed at startup; the WebFlux filter, problem responses and handler
  * arguments; the advisor of {@code @AtomicBlock} methods; Micrometer meters and Actuator health when
  * those are on the class path; on a Reactor Netty server, the read re-arm of HTTP/1.1 keep-alive
- * connections that Reactor Netty before 1.3.8 stops reading. The registrar, the lifecycle, the meter binder and the health indicator
+ * connections that Reactor Netty before 1.3.8 stops reading. The registrar, the lifecycle, the meter binder and the
+ * health indicator
  * are package-private; applications need no Java configuration.
  */
 @NullMarked

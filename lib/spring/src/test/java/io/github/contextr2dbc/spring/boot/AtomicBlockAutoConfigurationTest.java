@@ -95,10 +95,12 @@ class AtomicBlockAutoConfigurationTest {
 
     @Test
     void usingAnUnknownDatabaseFailsTheStartup() {
-        this.runner.withUserConfiguration(UnknownDatabaseConfiguration.class).run(context -> assertThat(context).hasFailed()
+        this.runner.withUserConfiguration(UnknownDatabaseConfiguration.class)
+                .run(context -> assertThat(context).hasFailed()
                 .getFailure()
                 .hasRootCauseInstanceOf(IllegalArgumentException.class)
-                .hasStackTraceContaining("@AtomicBlock(using = \"nope\") on " + UnknownDatabase.class.getName() + ".write()")
+                .hasStackTraceContaining("@AtomicBlock(using = \"nope\") on "
+                        + UnknownDatabase.class.getName() + ".write()")
                 .hasStackTraceContaining("the databases are [main]"));
     }
 }

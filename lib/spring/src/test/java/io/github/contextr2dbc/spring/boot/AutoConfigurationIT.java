@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.UnitOfWork;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import io.github.contextr2dbc.spring.Databases;
 import io.github.contextr2dbc.spring.TestSql;
-import io.github.contextr2dbc.launcher.PostgresPair;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.ConnectionFactory;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,7 +72,8 @@ class AutoConfigurationIT {
                     assertThat(context.getBeansOfType(ConnectionPool.class)).isEmpty();
                     DatabaseClient client = context.getBean(DatabaseClient.class);
                     assertThat(client.getConnectionFactory()).isSameAs(orders.connectionFactory());
-                    Long inserted = UnitOfWork.inNewUnitOfWork(client.sql("INSERT INTO t VALUES (1)").fetch().rowsUpdated())
+                    Long inserted = UnitOfWork.inNewUnitOfWork(client.sql("INSERT INTO t VALUES (1)")
+                            .fetch().rowsUpdated())
                             .block(TestSql.TIMEOUT);
                     assertThat(inserted).isEqualTo(1);
                     assertThat(orders.acquisitions()).isEqualTo(1);

@@ -50,10 +50,12 @@ class DatabasesFromPropertiesTest {
     @Test
     void failsWithTheRemedyWhenTheDefaultIsUnclear() {
         assertThatIllegalStateException()
-                .isThrownBy(() -> DatabasesFromProperties.defaultName(declared("a", database(false, null), "b", database(false, null))))
+                .isThrownBy(() -> DatabasesFromProperties.defaultName(declared("a", database(false, null), "b",
+                        database(false, null))))
                 .withMessageContaining("context-r2dbc.databases.<name>.default=true");
         assertThatIllegalStateException()
-                .isThrownBy(() -> DatabasesFromProperties.defaultName(declared("a", database(true, null), "b", database(true, null))))
+                .isThrownBy(() -> DatabasesFromProperties.defaultName(declared("a", database(true, null), "b",
+                        database(true, null))))
                 .withMessageContaining("Several databases are marked default");
     }
 

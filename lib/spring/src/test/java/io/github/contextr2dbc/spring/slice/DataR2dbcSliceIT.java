@@ -2,9 +2,9 @@ package io.github.contextr2dbc.spring.slice;
 
 import io.github.contextr2dbc.NoUnitOfWorkException;
 import io.github.contextr2dbc.UnitOfWork;
+import io.github.contextr2dbc.launcher.PostgresPair;
 import io.github.contextr2dbc.spring.Databases;
 import io.github.contextr2dbc.spring.TestSql;
-import io.github.contextr2dbc.launcher.PostgresPair;
 import io.r2dbc.spi.ConnectionFactory;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -25,7 +25,8 @@ class DataR2dbcSliceIT {
 
     @DynamicPropertySource
     static void databases(DynamicPropertyRegistry registry) {
-        new TestSql(PAIR.primaryUrl(DATABASE)).execute("CREATE TABLE IF NOT EXISTS note (id bigserial PRIMARY KEY, text text)");
+        new TestSql(PAIR.primaryUrl(DATABASE))
+                .execute("CREATE TABLE IF NOT EXISTS note (id bigserial PRIMARY KEY, text text)");
         registry.add("context-r2dbc.databases.main.url", () -> PAIR.primaryUrl(DATABASE));
     }
 

@@ -2,6 +2,7 @@ package io.github.contextr2dbc.spring.slice;
 
 import io.github.contextr2dbc.DbSession;
 import io.github.contextr2dbc.spring.Using;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.relational.core.mapping.Table;
@@ -10,7 +11,6 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
-import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /** The application Spring Boot's test slices find from this package: one entity, its repository, one controller. */

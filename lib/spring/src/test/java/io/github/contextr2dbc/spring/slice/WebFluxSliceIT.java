@@ -1,8 +1,8 @@
 package io.github.contextr2dbc.spring.slice;
 
+import io.github.contextr2dbc.launcher.PostgresPair;
 import io.github.contextr2dbc.spring.ContextR2dbcWebFilter;
 import io.github.contextr2dbc.spring.TestSql;
-import io.github.contextr2dbc.launcher.PostgresPair;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.webflux.test.autoconfigure.WebFluxTest;

@@ -79,8 +79,10 @@ class AtomicBlockIT extends AbstractWebIT {
                 .doOnNext(n -> streamed.incrementAndGet())
                 .filter(n -> n == 5_000)
                 .concatMap(n -> UnitOfWork.inNewUnitOfWork(dbSession(main()).flatMap(s -> s
-                        .sql("SELECT count(*) FROM item WHERE name = $1").bind(0, name).one(row -> row.get(0, Long.class)))));
-        StepVerifier.create(inUnitOfWorkRolledBack(seenFromOutside)).expectNext(0L).expectComplete().verify(TestSql.TIMEOUT);
+                        .sql("SELECT count(*) FROM item WHERE name = $1").bind(0, name)
+                                .one(row -> row.get(0, Long.class)))));
+        StepVerifier.create(inUnitOfWorkRolledBack(seenFromOutside)).expectNext(0L).expectComplete()
+                .verify(TestSql.TIMEOUT);
         assertThat(streamed).hasValue(10_000);
         assertThat(items(name)).as("committed by the block, although the unit of work then rolled back").isEqualTo(1);
     }

@@ -20,6 +20,7 @@ public class AuditNotes {
     }
 
     public Mono<Void> add(String note) {
-        return dbSession(this.audit).flatMap(s -> s.sql("INSERT INTO audit (note) VALUES ($1)").bind(0, note).execute());
+        return dbSession(this.audit).flatMap(s -> s.sql("INSERT INTO audit (note) VALUES ($1)")
+                .bind(0, note).execute());
     }
 }

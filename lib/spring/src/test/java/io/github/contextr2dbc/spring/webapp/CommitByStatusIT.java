@@ -5,6 +5,7 @@ import java.util.List;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.spring.TestSql;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -143,10 +144,8 @@ class CommitByStatusIT extends AbstractWebIT {
     }
 
     private static void awaitIdleInTransaction(long count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (idleInTransaction() < count && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .until(() -> idleInTransaction() >= count);
         assertThat(idleInTransaction()).isGreaterThanOrEqualTo(count);
     }
 }

@@ -23,18 +23,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DeferredCommitFailureIT extends AbstractWebIT {
 
-    private static final String[] SUCCESS_HEADERS = {HttpHeaders.LOCATION, HttpHeaders.CONTENT_LOCATION, HttpHeaders.ETAG,
+    private static final String[] SUCCESS_HEADERS = {HttpHeaders.LOCATION,
+            HttpHeaders.CONTENT_LOCATION, HttpHeaders.ETAG,
             HttpHeaders.LAST_MODIFIED, HttpHeaders.SET_COOKIE};
 
     @ParameterizedTest(name = "{0} violation, {1} body -> {2}")
     @CsvSource({
             "unique, mono, 409", "unique, empty, 409", "unique, entity, 409", "unique, entity-without-body, 409",
-            "unique, resource, 409", "unique, large-resource, 409", "unique, entity-resource, 409", "unique, bytes, 409",
-            "unique, write-mono, 409", "unique, write-flux-length, 409", "unique, created, 409", "unique, redirect, 409",
+            "unique, resource, 409", "unique, large-resource, 409", "unique, entity-resource, 409",
+                    "unique, bytes, 409",
+            "unique, write-mono, 409", "unique, write-flux-length, 409", "unique, created, 409",
+                    "unique, redirect, 409",
             "fk, mono, 409", "fk, empty, 409", "fk, entity, 409", "fk, entity-without-body, 409",
             "fk, resource, 409", "fk, large-resource, 409", "fk, entity-resource, 409", "fk, bytes, 409",
             "fk, write-mono, 409", "fk, write-flux-length, 409", "fk, created, 409", "fk, redirect, 409",
-            "unmapped, mono, 500", "unmapped, empty, 500", "unmapped, entity, 500", "unmapped, entity-without-body, 500",
+            "unmapped, mono, 500", "unmapped, empty, 500", "unmapped, entity, 500",
+                    "unmapped, entity-without-body, 500",
             "unmapped, resource, 500", "unmapped, large-resource, 500", "unmapped, entity-resource, 500",
             "unmapped, bytes, 500", "unmapped, write-mono, 500", "unmapped, write-flux-length, 500",
             "unmapped, created, 500", "unmapped, redirect, 500"})
@@ -95,16 +99,19 @@ class DeferredCommitFailureIT extends AbstractWebIT {
     }
 
     private static void assertReplaced(EntityExchangeResult<byte[]> result, int expected, String name) {
-        String body = new String(result.getResponseBodyContent() == null ? new byte[0] : result.getResponseBodyContent());
+        String body = new String(
+                result.getResponseBodyContent() == null ? new byte[0] : result.getResponseBodyContent());
         if (expected == 409) {
             assertThat(result.getResponseHeaders().getContentType()).isEqualTo(MediaType.APPLICATION_PROBLEM_JSON);
             assertThat(body).contains("\"status\":409").contains("urn:context-r2dbc:problem:");
-            assertThat(result.getResponseHeaders().getContentLength()).isEqualTo(result.getResponseBodyContent().length);
+            assertThat(result.getResponseHeaders().getContentLength())
+                    .isEqualTo(result.getResponseBodyContent().length);
         }
         // no SQL text, no bound value, no server message
         assertThat(body).doesNotContain(name).doesNotContainIgnoringCase("insert").doesNotContain("deferred_code");
         for (String header : SUCCESS_HEADERS) {
-            assertThat(result.getResponseHeaders().containsHeader(header)).as("%s on the %d", header, expected).isFalse();
+            assertThat(result.getResponseHeaders().containsHeader(header)).as("%s on the %d", header,
+                    expected).isFalse();
         }
     }
 

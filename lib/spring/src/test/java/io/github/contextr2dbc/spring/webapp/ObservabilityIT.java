@@ -58,25 +58,32 @@ class ObservabilityIT extends AbstractWebIT {
     void countsUnitsOfWorkByOutcomeAndSessionsByWhetherTheyConnected() {
         double commits = count("context.r2dbc.commits");
         double statusRollbacks = this.registry.counter("context.r2dbc.rollbacks", "reason", "status").count();
-        double lazy = this.registry.counter("context.r2dbc.sessions", "database", "audit", "connected", "false").count();
-        double connected = this.registry.counter("context.r2dbc.sessions", "database", "main", "connected", "true").count();
+        double lazy = this.registry.counter("context.r2dbc.sessions", "database", "audit",
+                "connected", "false").count();
+        double connected = this.registry.counter("context.r2dbc.sessions", "database", "main",
+                "connected", "true").count();
 
         this.client.post().uri("/t/items?name={n}", unique("metrics")).exchange().expectStatus().isOk();
-        this.client.post().uri("/t/items?name={n}&status=400", unique("metrics")).exchange().expectStatus().isBadRequest();
+        this.client.post().uri("/t/items?name={n}&status=400", unique("metrics")).exchange()
+                .expectStatus().isBadRequest();
         this.client.get().uri("/t/lazy").exchange().expectStatus().isOk();
 
         assertThat(count("context.r2dbc.commits")).isEqualTo(commits + 2);
-        assertThat(this.registry.counter("context.r2dbc.rollbacks", "reason", "status").count()).isEqualTo(statusRollbacks + 1);
+        assertThat(this.registry.counter("context.r2dbc.rollbacks", "reason", "status").count())
+                .isEqualTo(statusRollbacks + 1);
         assertThat(this.registry.counter("context.r2dbc.sessions", "database", "audit", "connected", "false").count())
                 .isEqualTo(lazy + 1);
         assertThat(this.registry.counter("context.r2dbc.sessions", "database", "main", "connected", "true").count())
                 .isEqualTo(connected + 2);
-        assertThat(this.registry.get("context.r2dbc.unit.of.work").tag("action", "commit").tag("connected", "true").timer()
+        assertThat(this.registry.get("context.r2dbc.unit.of.work").tag("action", "commit")
+                .tag("connected", "true").timer()
                 .count()).isPositive();
         assertThat(this.registry.get("context.r2dbc.connections.acquisitions").tag("database", "main").functionCounter()
                 .count()).isPositive();
-        assertThat(this.registry.get("context.r2dbc.connections.in.use").tag("database", "main").gauge().value()).isZero();
-        assertThat(this.registry.get("context.r2dbc.pool.max.allocated").tag("database", "main").gauge().value()).isEqualTo(8);
+        assertThat(this.registry.get("context.r2dbc.connections.in.use").tag("database", "main")
+                .gauge().value()).isZero();
+        assertThat(this.registry.get("context.r2dbc.pool.max.allocated").tag("database", "main").gauge()
+                .value()).isEqualTo(8);
     }
 
     @Test
@@ -86,10 +93,13 @@ class ObservabilityIT extends AbstractWebIT {
         double errors = this.registry.counter("context.r2dbc.rollbacks", "reason", "error").count();
         this.client.post().uri("/t/items?name={n}", unique("once")).exchange().expectStatus().isOk();
         this.client.post().uri("/t/items/empty?name={n}", unique("once")).exchange().expectStatus().isNoContent();
-        this.client.post().uri("/t/items/failing?name={n}", unique("once")).exchange().expectStatus().is5xxServerError();
+        this.client.post().uri("/t/items/failing?name={n}", unique("once")).exchange().expectStatus()
+                .is5xxServerError();
         this.client.get().uri("/t/no-such-endpoint").exchange().expectStatus().isNotFound();
-        this.client.post().uri("/t/deferred/unique/mono?name={n}", unique("once")).exchange().expectStatus().isEqualTo(409);
-        this.client.post().uri("/t/deferred/unique/empty?name={n}", unique("once")).exchange().expectStatus().isEqualTo(409);
+        this.client.post().uri("/t/deferred/unique/mono?name={n}", unique("once")).exchange()
+                .expectStatus().isEqualTo(409);
+        this.client.post().uri("/t/deferred/unique/empty?name={n}", unique("once")).exchange()
+                .expectStatus().isEqualTo(409);
         this.client.get().uri("/t/stream").exchange().expectStatus().isOk().expectBody().returnResult();
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (unitsOfWork() < before + 7 && System.nanoTime() < deadline) {
@@ -97,12 +107,14 @@ class ObservabilityIT extends AbstractWebIT {
         }
         Thread.sleep(100);
         assertThat(unitsOfWork()).isEqualTo(before + 7);
-        assertThat(this.registry.counter("context.r2dbc.rollbacks", "reason", "commit-failed").count()).isEqualTo(commitFailures + 2);
+        assertThat(this.registry.counter("context.r2dbc.rollbacks", "reason", "commit-failed").count())
+                .isEqualTo(commitFailures + 2);
         assertThat(this.registry.counter("context.r2dbc.rollbacks", "reason", "error").count()).isEqualTo(errors + 2);
     }
 
     private long unitsOfWork() {
-        return this.registry.find("context.r2dbc.unit.of.work").timers().stream().mapToLong(timer -> timer.count()).sum();
+        return this.registry.find("context.r2dbc.unit.of.work").timers().stream()
+                .mapToLong(timer -> timer.count()).sum();
     }
 
     private double count(String name) {

@@ -1,7 +1,5 @@
 package io.github.contextr2dbc.spring.webapp;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.HashSet;
 import java.util.Set;
 
@@ -11,6 +9,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Routing through the web filter: GET/HEAD to replicas, other methods to the primary, the token, health, metrics. */
 class RoutingWebIT extends AbstractWebIT {

@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SpringDataIT extends AbstractWebIT {
 
     @ParameterizedTest(name = "{0} answering {1}")
-    @CsvSource({"repository, 201", "repository, 400", "repository, 422", "template, 200", "template, 422", "client, 200", "client, 409"})
+    @CsvSource({"repository, 201", "repository, 400", "repository, 422", "template, 200", "template, 422",
+            "client, 200", "client, 409"})
     void commitsOrRollsBackWithTheRequest(String api, int status) {
         String name = unique(api + "-" + status);
         this.client.post().uri("/t/{api}?name={n}&status={s}", api, name, status).exchange()

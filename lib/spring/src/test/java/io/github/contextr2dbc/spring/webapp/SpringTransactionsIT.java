@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.transaction.IllegalTransactionStateException;
 import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.transaction.support.DefaultTransactionDefinition;
-import org.springframework.transaction.TransactionDefinition;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
@@ -98,7 +98,8 @@ class SpringTransactionsIT extends AbstractWebIT {
         String blockCommitted = unique("tx-atomic-400");
         this.client.post().uri("/tx/atomic-and-transactional?name={n}&status=400", blockCommitted).exchange()
                 .expectStatus().isBadRequest();
-        assertThat(items(blockCommitted)).as("the atomic block committed at its end, as @AtomicBlock does").isEqualTo(1);
+        assertThat(items(blockCommitted)).as("the atomic block committed at its end, as @AtomicBlock does")
+                .isEqualTo(1);
     }
 
     @Test
@@ -187,7 +188,8 @@ class SpringTransactionsIT extends AbstractWebIT {
         StepVerifier.create(UnitOfWork.inNewUnitOfWork(joinsSerializable.transactional(
                         this.items.insertPlain(unique("tx-spring-serializable"))
                                 .then(UnitOfWork.dbSession(main()))
-                                .flatMap(s -> s.sql("SHOW transaction_isolation").one(row -> row.get(0, String.class))))))
+                                .flatMap(s -> s.sql("SHOW transaction_isolation")
+                                        .one(row -> row.get(0, String.class))))))
                 .expectNext("serializable").expectComplete().verify(TestSql.TIMEOUT);
 
         DefaultTransactionDefinition requiresNew = new DefaultTransactionDefinition(

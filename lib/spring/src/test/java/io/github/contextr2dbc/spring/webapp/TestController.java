@@ -53,7 +53,8 @@ class TestController {
 
     private final DatabaseClient client;
 
-    TestController(Databases databases, ItemRepository repository, R2dbcEntityTemplate template, DatabaseClient client) {
+    TestController(Databases databases, ItemRepository repository, R2dbcEntityTemplate template,
+            DatabaseClient client) {
         this.main = databases.get("main");
         this.audit = databases.get("audit");
         this.tiny = databases.get("tiny");
@@ -69,7 +70,8 @@ class TestController {
     // ---- commit by status ----
 
     @PostMapping("/items")
-    Mono<ResponseEntity<Map<String, String>>> create(@RequestParam String name, @RequestParam(defaultValue = "200") int status) {
+    Mono<ResponseEntity<Map<String, String>>> create(@RequestParam String name,
+            @RequestParam(defaultValue = "200") int status) {
         return insertItem(name).thenReturn(ResponseEntity.status(status).body(Map.of("name", name)));
     }
 
@@ -91,7 +93,8 @@ class TestController {
 
     @PostMapping("/items/redirect")
     Mono<ResponseEntity<Void>> createThenRedirect(@RequestParam String name) {
-        return insertItem(name).thenReturn(ResponseEntity.status(HttpStatus.SEE_OTHER).header("Location", "/t/ok").build());
+        return insertItem(name).thenReturn(ResponseEntity.status(HttpStatus.SEE_OTHER)
+                .header("Location", "/t/ok").build());
     }
 
     @PostMapping("/items/slow")
@@ -102,22 +105,27 @@ class TestController {
     // ---- Spring Data R2DBC ----
 
     @PostMapping("/repository")
-    Mono<ResponseEntity<Item>> createWithRepository(@RequestParam String name, @RequestParam(defaultValue = "200") int status) {
+    Mono<ResponseEntity<Item>> createWithRepository(@RequestParam String name,
+            @RequestParam(defaultValue = "200") int status) {
         return this.repository.save(new Item(null, name)).map(item -> ResponseEntity.status(status).body(item));
     }
 
     @PostMapping("/template")
-    Mono<ResponseEntity<Item>> createWithTemplate(@RequestParam String name, @RequestParam(defaultValue = "200") int status) {
+    Mono<ResponseEntity<Item>> createWithTemplate(@RequestParam String name,
+            @RequestParam(defaultValue = "200") int status) {
         return this.template.insert(new Item(null, name)).map(item -> ResponseEntity.status(status).body(item));
     }
 
     @PostMapping("/client")
-    Mono<ResponseEntity<Long>> createWithClient(@RequestParam String name, @RequestParam(defaultValue = "200") int status) {
+    Mono<ResponseEntity<Long>> createWithClient(@RequestParam String name,
+            @RequestParam(defaultValue = "200") int status) {
         return this.client.sql("INSERT INTO item (name) VALUES (:name)").bind("name", name).fetch().rowsUpdated()
                 .map(count -> ResponseEntity.status(status).body(count));
     }
 
-    /** Spring Data and the toolkit in one request see one session: the repository reads the toolkit's uncommitted row. */
+    /**
+     * Spring Data and the toolkit in one request see one session: the repository reads the toolkit's uncommitted row.
+     */
     @PostMapping("/mixed")
     Mono<Long> mixed(@RequestParam String name) {
         return insertItem(name).then(this.repository.count());
@@ -140,7 +148,8 @@ class TestController {
     @PostMapping("/items/opted-out")
     Mono<ResponseEntity<String>> createOptedOut(@RequestParam String name) {
         // no request unit of work: this handler runs its own, which commits although the status is 400
-        return UnitOfWork.inNewUnitOfWork(insertItem(name)).thenReturn(ResponseEntity.badRequest().body("own unit of work"));
+        return UnitOfWork.inNewUnitOfWork(insertItem(name)).thenReturn(ResponseEntity.badRequest()
+                .body("own unit of work"));
     }
 
     /** Answered from a timer thread, after the handler returned: no database involved. */
@@ -185,7 +194,8 @@ class TestController {
 
     @PostMapping("/deferred/{kind}/entity")
     Mono<ResponseEntity<Map<String, String>>> deferredEntity(@PathVariable String kind, @RequestParam String name) {
-        return violateAtCommit(kind, name).thenReturn(ResponseEntity.status(HttpStatus.CREATED).body(Map.of("name", name)));
+        return violateAtCommit(kind, name).thenReturn(ResponseEntity.status(HttpStatus.CREATED)
+                .body(Map.of("name", name)));
     }
 
     @PostMapping("/deferred/{kind}/entity-without-body")
@@ -341,7 +351,8 @@ class TestController {
     /** main commits; audit's deferred unique constraint fails at its COMMIT, after main's. */
     @PostMapping("/two/audit-fails")
     Mono<String> twoAuditFails(@RequestParam String name) {
-        return dbSession(this.audit).flatMap(s -> s.sql("INSERT INTO audit (note) VALUES ($1), ($1)").bind(0, name).execute())
+        return dbSession(this.audit).flatMap(s -> s.sql("INSERT INTO audit (note) VALUES ($1), ($1)")
+                .bind(0, name).execute())
                 .then(insertItem(name))
                 .thenReturn(name);
     }
@@ -361,7 +372,8 @@ class TestController {
 
     @PostMapping("/problem/{sqlState}")
     Mono<Integer> problem(@PathVariable String sqlState) {
-        return dbSession(this.main).flatMap(s -> s.sql("SELECT fail_with($1)").bind(0, sqlState).one(row -> row.get(0, Integer.class)));
+        return dbSession(this.main).flatMap(s -> s.sql("SELECT fail_with($1)").bind(0, sqlState)
+                .one(row -> row.get(0, Integer.class)));
     }
 
     @PostMapping("/problem/duplicate")
@@ -384,7 +396,8 @@ class TestController {
     /** Holds tiny's only connection, then asks for another in a unit of work of its own: the acquisition times out. */
     @PostMapping("/problem/busy")
     Mono<Integer> busy() {
-        Mono<Integer> selectOne = dbSession(this.tiny).flatMap(s -> s.sql("SELECT 1").one(row -> row.get(0, Integer.class)));
+        Mono<Integer> selectOne = dbSession(this.tiny).flatMap(s -> s.sql("SELECT 1")
+                .one(row -> row.get(0, Integer.class)));
         return selectOne.then(UnitOfWork.inNewUnitOfWork(selectOne));
     }
 }

@@ -32,7 +32,8 @@ class TransactionalController {
     @PostMapping("/recovered")
     Mono<String> recovered(@RequestParam String name) {
         return this.items.insertPlain(name + "-a")
-                .then(this.items.insertThenFail(name + "-x").onErrorResume(IllegalStateException.class, e -> Mono.empty()))
+                .then(this.items.insertThenFail(name
+                        + "-x").onErrorResume(IllegalStateException.class, e -> Mono.empty()))
                 .then(this.items.insertPlain(name + "-b"))
                 .thenReturn(name);
     }

@@ -4,7 +4,9 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Two databases in one request: committed in declaration order (main, then audit), whatever order they were used in. */
+/**
+ * Two databases in one request: committed in declaration order (main, then audit), whatever order they were used in.
+ */
 class TwoDatabasesIT extends AbstractWebIT {
 
     @Test

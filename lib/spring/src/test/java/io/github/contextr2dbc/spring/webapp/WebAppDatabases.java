@@ -1,8 +1,8 @@
 package io.github.contextr2dbc.spring.webapp;
 
-import io.github.contextr2dbc.spring.TestSql;
 import io.github.contextr2dbc.launcher.PostgresPair;
 import io.github.contextr2dbc.launcher.PostgresReplica;
+import io.github.contextr2dbc.spring.TestSql;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /**

@@ -35,7 +35,8 @@ public class WebTestApplication {
                     String name = request.queryParam("name").orElseThrow();
                     int status = Integer.parseInt(request.queryParam("status").orElse("200"));
                     return UnitOfWork.dbSession(main)
-                            .flatMap(session -> session.sql("INSERT INTO item (name) VALUES ($1)").bind(0, name).execute())
+                            .flatMap(session -> session.sql("INSERT INTO item (name) VALUES ($1)")
+                                    .bind(0, name).execute())
                             .then(ServerResponse.status(status).bodyValue(name));
                 })
                 .POST("/fn/deferred/{shape}", request -> {
@@ -46,7 +47,8 @@ public class WebTestApplication {
                             .bind(0, name).bind(1, name).execute());
                     return violation.then(switch (request.pathVariable("shape")) {
                         case "value" -> ServerResponse.ok().bodyValue(name);
-                        case "resource" -> ServerResponse.ok().body(BodyInserters.fromResource(new ByteArrayResource(new byte[10])));
+                        case "resource" -> ServerResponse.ok()
+                                .body(BodyInserters.fromResource(new ByteArrayResource(new byte[10])));
                         case "created" -> ServerResponse.created(URI.create("/things/" + name)).bodyValue(name);
                         default -> ServerResponse.badRequest().build();
                     });

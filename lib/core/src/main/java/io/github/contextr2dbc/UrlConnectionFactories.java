@@ -1,0 +1,87 @@
+package io.github.contextr2dbc;
+
+import io.r2dbc.spi.ConnectionFactories;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryOptions;
+
+/**
+ * The connection factories of an R2DBC URL given to {@link Database.Builder#url(String)}: one per host,
+ * every other part of the URL kept. Error messages never quote the URL's password.
+ */
+final class UrlConnectionFactories {
+
+    private final String url;
+
+    private final ConnectionFactoryOptions options;
+
+    private final String host;
+
+    private UrlConnectionFactories(String url, ConnectionFactoryOptions options, String host) {
+        this.url = url;
+        this.options = options;
+        this.host = host;
+    }
+
+    /**
+     * Parses {@code url}.
+     *
+     * @throws IllegalArgumentException if the URL cannot be parsed or names no host
+     */
+    static UrlConnectionFactories parse(String url) {
+        if (url == null) {
+            throw new IllegalArgumentException("url(...) needs an R2DBC URL, e.g. "
+                    + "r2dbc:postgresql://app@localhost:5432/shop");
+        }
+        ConnectionFactoryOptions options;
+        try {
+            options = ConnectionFactoryOptions.parse(url);
+        } catch (RuntimeException e) {
+            // the SPI's message repeats the URL as given, password included: neither it nor the
+            // exception is passed on
+            throw new IllegalArgumentException("Not an R2DBC URL: " + RedactedUrl.of(url) + "; expected "
+                    + "r2dbc:DRIVER://[user[:password]@]host[:port]/database, e.g. "
+                    + "r2dbc:postgresql://app@localhost:5432/shop");
+        }
+        Object host = options.getValue(ConnectionFactoryOptions.HOST);
+        if (host == null || host.toString().isBlank()) {
+            throw new IllegalArgumentException("The R2DBC URL " + RedactedUrl.of(url) + " names no host; add "
+                    + "one, e.g. r2dbc:postgresql://app@localhost:5432/shop");
+        }
+        Object port = options.getValue(ConnectionFactoryOptions.PORT);
+        return new UrlConnectionFactories(url, options, port == null ? host.toString() : host + ":" + port);
+    }
+
+    /** The URL's host ({@code host} or {@code host:port}). */
+    String host() {
+        return this.host;
+    }
+
+    /** A factory for the URL with {@code target} ({@code host} or {@code host:port}) as its host. */
+    ConnectionFactory forHost(String target) {
+        try {
+            return ConnectionFactories.get(withHost(this.options, target));
+        } catch (RuntimeException e) {
+            // a driver's message may quote the options it refused (some print their values)
+            throw new IllegalArgumentException("No R2DBC driver accepts " + RedactedUrl.of(this.url) + " ("
+                    + e.getClass().getSimpleName() + "); check the driver name after r2dbc: (is its jar on "
+                    + "the class path?) and the URL's options, e.g. r2dbc:postgresql://app@localhost:5432/shop");
+        }
+    }
+
+    private static ConnectionFactoryOptions withHost(ConnectionFactoryOptions options, String target) {
+        ConnectionFactoryOptions.Builder builder = options.mutate();
+        int colon = target.lastIndexOf(':');
+        boolean bracketedIpv6 = target.startsWith("[");
+        if (colon > 0 && (!bracketedIpv6 || target.lastIndexOf(']') < colon)) {
+            builder.option(ConnectionFactoryOptions.HOST, target.substring(0, colon));
+            try {
+                builder.option(ConnectionFactoryOptions.PORT, Integer.parseInt(target.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Not a host:port: " + target, e);
+            }
+        } else {
+            builder.option(ConnectionFactoryOptions.HOST, target);
+        }
+        return builder.build();
+    }
+}
