@@ -5,25 +5,31 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * A {@code COMMIT} that also reads the WAL position the commit reached, in one round trip: one simple query
- * {@code COMMIT; SELECT pg_current_wal_insert_lsn()}. The insert position read after the commit is at or
- * past the end of the commit record, so a replica whose {@code pg_last_wal_replay_lsn()} has reached it
- * shows the committed rows. If {@code COMMIT} fails (a deferred constraint), the server skips the rest of the
- * query and the commit's error is the error.
+ * A commit that also reads the WAL position it reached, in one round trip: the connection's
+ * {@code commitTransaction()} and {@code SELECT pg_current_wal_insert_lsn()} are sent together (pipelined,
+ * the commit first). The insert position read after the commit is at or past the end of the commit record,
+ * so a replica whose {@code pg_last_wal_replay_lsn()} has reached it shows the committed rows.
+ *
+ * <p>The commit goes through the SPI's {@code commitTransaction()}, never as SQL text, so a connection that
+ * gives the commit another meaning (a test's savepoint, an instrumented connection) keeps it. If the commit
+ * fails (a deferred constraint), the commit's error is the error; a failed position query only means no
+ * position ({@link Lsn#NONE}).
  */
 final class CommitLsn {
 
-    static final String SQL = "COMMIT; SELECT pg_current_wal_insert_lsn()::text";
+    static final String POSITION = "SELECT pg_current_wal_insert_lsn()::text";
 
     private CommitLsn() {
     }
 
-    /** Commits; the value is the WAL position after the commit ({@link Lsn#NONE} if the server sent none). */
+    /** Commits; the value is the WAL position after the commit ({@link Lsn#NONE} if none could be read). */
     static Mono<Long> commit(Connection connection) {
-        return Flux.from(connection.createStatement(SQL).execute())
+        Mono<Long> position = Flux.from(connection.createStatement(POSITION).execute())
                 .concatMap(result -> result.map(row -> row.get(0, String.class)))
-                .reduce((first, last) -> last)
+                .next()
                 .map(Lsn::parse)
-                .defaultIfEmpty(Lsn.NONE);
+                .onErrorReturn(Lsn.NONE);
+        return Flux.mergeSequential(Mono.from(connection.commitTransaction()).then(Mono.<Long>empty()), position)
+                .last(Lsn.NONE);
     }
 }
