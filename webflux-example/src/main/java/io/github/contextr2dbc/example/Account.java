@@ -5,10 +5,13 @@ import java.time.OffsetDateTime;
 
 import com.fasterxml.jackson.annotation.JsonFormat;
 import io.r2dbc.spi.Readable;
+import org.springframework.data.annotation.Id;
+import org.springframework.data.annotation.ReadOnlyProperty;
+import org.springframework.data.relational.core.mapping.Table;
 
 /**
  * An account, as the API shows it: {@code {"id", "owner", "currency", "balance", "createdAt"}}, the balance as a
- * string with two decimals.
+ * string with two decimals. A Spring Data entity of table {@code accounts}, for {@link AccountRepository}.
  *
  * @param id        the account's id
  * @param owner     who owns it
@@ -16,8 +19,9 @@ import io.r2dbc.spi.Readable;
  * @param balance   the balance
  * @param createdAt when it was opened
  */
-record Account(long id, String owner, String currency, @JsonFormat(shape = JsonFormat.Shape.STRING) BigDecimal balance,
-        OffsetDateTime createdAt) {
+@Table("accounts")
+record Account(@Id Long id, String owner, String currency,
+        @JsonFormat(shape = JsonFormat.Shape.STRING) BigDecimal balance, @ReadOnlyProperty OffsetDateTime createdAt) {
 
     /** The columns {@link #from(Readable)} reads, in order. */
     static final String COLUMNS = "id, owner, currency, balance, created_at";

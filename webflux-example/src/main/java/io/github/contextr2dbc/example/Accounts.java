@@ -5,6 +5,7 @@ import java.math.BigDecimal;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import io.github.contextr2dbc.Routing;
 import io.github.contextr2dbc.RoutingHint;
+import io.github.contextr2dbc.data.Aggregate;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -28,8 +29,11 @@ class Accounts {
 
     private final Routing routing;
 
-    Accounts(Routing routing) {
+    private final AccountRepository repository;
+
+    Accounts(Routing routing, AccountRepository repository) {
         this.routing = routing;
+        this.repository = repository;
     }
 
     /**
@@ -56,10 +60,7 @@ class Accounts {
      * @return the account; error 404 when there is none
      */
     Mono<Account> find(long id) {
-        return routing.readSession(ACCOUNTS).flatMap(session -> session
-                        .sql("SELECT " + Account.COLUMNS + " FROM accounts WHERE id = $1")
-                        .bind(0, id)
-                        .one(Account::from))
+        return repository.objects().filter("id", id).first()
                 .switchIfEmpty(Mono.error(() -> LedgerProblem.accountNotFound(id)));
     }
 
@@ -69,9 +70,11 @@ class Accounts {
      * @return one total per currency, by currency code
      */
     Flux<CurrencyTotal> totals() {
-        return routing.readSession(ACCOUNTS).flatMapMany(session -> session
-                .sql("SELECT currency, count(*), sum(balance) FROM accounts GROUP BY currency ORDER BY currency")
-                .map(row -> new CurrencyTotal(row.get(0, String.class), row.get(1, Long.class),
-                        row.get(2, BigDecimal.class))));
+        return repository.objects()
+                .annotate(Aggregate.count().as("accounts"), Aggregate.sum("balance").as("total"))
+                .orderBy("currency")
+                .values("currency", "accounts", "total")
+                .map(row -> new CurrencyTotal((String) row.get("currency"), ((Number) row.get("accounts")).longValue(),
+                        (BigDecimal) row.get("total")));
     }
 }

@@ -62,7 +62,8 @@ class OutboxRelay implements SmartLifecycle {
                         .concatMap(notification -> sender.send(notification)
                                 .then(session.sql("UPDATE outbox SET delivered_at = now() WHERE id = $1")
                                         .bind(0, notification.id())
-                                        .execute())))
+                                        .execute())
+                                .thenReturn(notification)))
                 .count());
     }
 

@@ -23,8 +23,9 @@ import static io.github.contextr2dbc.UnitOfWork.dbSession;
  * response is sent):
  *
  * <ol>
- *   <li>both accounts are locked with {@code SELECT ... FOR UPDATE}, lowest id first, so two transfers between
- *       the same accounts in opposite directions wait for each other instead of deadlocking;</li>
+ *   <li>both accounts are locked with {@code SELECT ... FOR UPDATE}, lowest id first
+ *       ({@link AccountRepository#lockedInOrder}), so two transfers between the same accounts in opposite
+ *       directions wait for each other instead of deadlocking;</li>
  *   <li>a transfer already made with the same request id is returned as it is (and nothing moves); with other
  *       accounts or another amount it is a 409;</li>
  *   <li>the amount is moved; the fee is taken in a nested block (a savepoint): when the sender can pay the
@@ -57,8 +58,11 @@ class Transfers {
 
     private final Database db;
 
-    Transfers(Database db) {
+    private final AccountRepository accounts;
+
+    Transfers(Database db, AccountRepository accounts) {
         this.db = db;
+        this.accounts = accounts;
     }
 
     /**
@@ -72,18 +76,16 @@ class Transfers {
      */
     Mono<Outcome> make(NewTransfer request) {
         return Mono.fromCallable(request::validated)
-                .flatMap(valid -> dbSession(db).flatMap(session -> lock(session, valid)
+                .flatMap(valid -> dbSession(db).flatMap(session -> lock(valid)
                         .flatMap(accounts -> earlier(session, valid)
                                 .map(found -> new Outcome(found, false))
                                 .switchIfEmpty(Mono.defer(() -> move(session, valid, accounts))))))
                 .transform(atomic(db)::wrap);
     }
 
-    private Mono<List<Locked>> lock(DbSession session, NewTransfer request) {
-        return session.sql("SELECT id, currency, balance FROM accounts WHERE id IN ($1, $2) ORDER BY id FOR UPDATE")
-                .bind(0, request.from())
-                .bind(1, request.to())
-                .map(row -> new Locked(row.get(0, Long.class), row.get(1, String.class), row.get(2, BigDecimal.class)))
+    private Mono<List<Locked>> lock(NewTransfer request) {
+        return this.accounts.lockedInOrder(request.from(), request.to()).all()
+                .map(account -> new Locked(account.id(), account.currency(), account.balance()))
                 .collectList()
                 .flatMap(accounts -> {
                     for (long id : new long[] {request.from(), request.to()}) {
@@ -151,7 +153,8 @@ class Transfers {
         return dbSession(db).flatMap(session -> session
                 .sql("INSERT INTO audit_log (transfer_id, event, detail) VALUES ($1, 'transfer.committed', $2)")
                 .bind(0, transfer.id())
-                .bind(1, transfer.amount().toPlainString() + " " + transfer.from() + " -> " + transfer.to()
+                .bind(1, transfer.amount().toPlainString() + " " + transfer.fromAccount() + " -> "
+                        + transfer.toAccount()
                         + ", fee " + transfer.fee().toPlainString())
                 .execute());
     }
@@ -164,8 +167,8 @@ class Transfers {
     private Mono<Void> enqueue(Transfer transfer) {
         return dbSession(db).flatMap(session -> session
                         .sql("INSERT INTO outbox (topic, payload) VALUES ('transfer.completed', $1)")
-                        .bind(0, "{\"transferId\":" + transfer.id() + ",\"from\":" + transfer.from() + ",\"to\":"
-                                + transfer.to() + ",\"amount\":\"" + transfer.amount().toPlainString() + "\"}")
+                        .bind(0, "{\"transferId\":" + transfer.id() + ",\"from\":" + transfer.fromAccount() + ",\"to\":"
+                                + transfer.toAccount() + ",\"amount\":\"" + transfer.amount().toPlainString() + "\"}")
                         .execute())
                 .doOnError(error -> log.warn("Transfer " + transfer.id() + " committed, its notification was not "
                         + "enqueued: " + error));

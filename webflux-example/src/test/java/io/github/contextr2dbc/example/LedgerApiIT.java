@@ -5,9 +5,12 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.test.CapturedOnCommitHooks;
 import io.github.contextr2dbc.test.CommitAndCleanUp;
 import io.github.contextr2dbc.test.RollbackPerTest;
 import io.github.contextr2dbc.test.TestUnitOfWork;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -60,6 +63,23 @@ class LedgerApiIT {
 
     @Autowired
     private OutboxRelay relay;
+
+    /**
+     * The on-commit hooks of the requests, captured (Django's captureOnCommitCallbacks): under rollback per
+     * test every unit of work takes the test's one connection in turn, and a transfer's hook would wait for the
+     * turn its own request holds; the tests run them when they want to see their effect.
+     */
+    private CapturedOnCommitHooks hooks;
+
+    @BeforeEach
+    void captureHooks() {
+        hooks = CapturedOnCommitHooks.capture(main);
+    }
+
+    @AfterEach
+    void stopCapturing() {
+        hooks.close();
+    }
 
     /** A balance as the API shows it (routed reads see the test's writes: replicas use the pinned connection). */
     private String balance(long account) {
@@ -193,6 +213,9 @@ class LedgerApiIT {
         long id = ((Number) made.get("id")).longValue();
         assertThat(count("SELECT count(*) FROM audit_log WHERE transfer_id = " + id)).isEqualTo(1);
         String enqueued = "SELECT count(*) FROM outbox WHERE payload LIKE '{\"transferId\":" + id + ",%'";
+        assertThat(hooks.count()).as("the transfer's on-commit hook, captured").isEqualTo(1);
+        assertThat(count(enqueued)).as("nothing enqueued before the hook runs").isZero();
+        hooks.run().block(Duration.ofSeconds(30));
         assertThat(count(enqueued)).as("enqueued by the on-commit hook").isEqualTo(1);
         assertThat(relay.drainOnce().block(Duration.ofSeconds(30))).isPositive();
         assertThat(count(enqueued + " AND delivered_at IS NOT NULL")).as("delivered by the relay").isEqualTo(1);
@@ -220,11 +243,13 @@ class LedgerApiIT {
 
     @Test
     void insufficientFundsIsAConflictAndWritesNothing() {
+        int hooksBefore = hooks.count();
         long from = open(client, "EUR", "5.00");
         long to = open(client, "EUR", "0.00");
         String requestId = newRequestId();
         problem(client.post().uri("/api/transfers").bodyValue(transfer(requestId, from, to, "5.01")).exchange(), 409)
                 .jsonPath("$.type").isEqualTo("urn:ledger:problem:insufficient-funds");
+        assertThat(hooks.count()).as("no hook for a transfer that rolled back").isEqualTo(hooksBefore);
         assertThat(balance(from)).isEqualTo("5.00");
         assertThat(count("SELECT count(*) FROM transfers WHERE request_id = '" + requestId + "'"))
                 .isZero();
@@ -292,6 +317,70 @@ class LedgerApiIT {
                 .expectBody()
                 .jsonPath("$.totals[?(@.currency == 'CHF')].balance").isEqualTo("3.30")
                 .jsonPath("$.totals[?(@.currency == 'CHF')].accounts").isEqualTo(2);
+    }
+
+    @Test
+    void accountsAreListedFilteredOrderedAndPaginated() {
+        String tag = "zed" + System.nanoTime();
+        for (String balance : new String[] {"10.00", "30.00", "20.00"}) {
+            client.post().uri("/api/accounts")
+                    .bodyValue(Map.of("owner", "Owner " + tag.toUpperCase(), "currency", "NOK",
+                            "initialBalance", balance))
+                    .exchange().expectStatus().isCreated();
+        }
+        client.get().uri("/api/accounts?owner__icontains={tag}&currency=NOK&ordering=-balance&limit=2", tag)
+                .exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.data.length()").isEqualTo(2)
+                .jsonPath("$.data[0].balance").isEqualTo("30.00")
+                .jsonPath("$.data[1].balance").isEqualTo("20.00")
+                .jsonPath("$.meta.totalItems").isEqualTo(3)
+                .jsonPath("$.meta.totalPages").isEqualTo(2)
+                .jsonPath("$.meta.limit").isEqualTo(2)
+                .jsonPath("$.meta.offset").isEqualTo(0)
+                .jsonPath("$.meta.pageNumber").isEqualTo(1);
+        client.get().uri("/api/accounts?owner__icontains={tag}&balance__gte=15&balance__lte=25", tag).exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.data.length()").isEqualTo(1)
+                .jsonPath("$.data[0].balance").isEqualTo("20.00");
+        client.get().uri("/api/accounts?owner__icontains={value}", "' OR 1=1 --").exchange()
+                .expectStatus().isOk()
+                .expectBody().jsonPath("$.meta.totalItems").isEqualTo(0);
+    }
+
+    @Test
+    void listParametersOutsideTheAllowListAreProblemsNamingThem() {
+        String[][] hostile = {
+            {"name=x", "name"}, {"owner__startswith=x", "owner__startswith"}, {"ordering=secret", "ordering"},
+            {"limit=0", "limit"}, {"limit=101", "limit"}, {"offset=-1", "offset"},
+            {"balance__gte=abc", "balance__gte"},
+            {"ordering=owner;DROP TABLE accounts", "ordering"}};
+        for (String[] query : hostile) {
+            problem(client.get().uri("/api/accounts?" + query[0]).exchange(), 400)
+                    .jsonPath("$.parameter").isEqualTo(query[1]);
+        }
+        problem(client.get().uri("/api/transfers?account=abc").exchange(), 400).jsonPath("$.parameter")
+                .isEqualTo("account");
+        problem(client.get().uri("/api/transfers?amount__gte=1").exchange(), 400);
+    }
+
+    @Test
+    void transfersAreListedPerAccountNewestFirst() {
+        long a = open(client, "EUR", "100.00");
+        long b = open(client, "EUR", "100.00");
+        client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), a, b, "1.00"))
+                .exchange().expectStatus().isCreated();
+        client.post().uri("/api/transfers").bodyValue(transfer(newRequestId(), b, a, "2.00"))
+                .exchange().expectStatus().isCreated();
+        client.get().uri("/api/transfers?account={id}&ordering=-createdAt&limit=1", a).exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.data.length()").isEqualTo(1)
+                .jsonPath("$.data[0].amount").isEqualTo("2.00")
+                .jsonPath("$.data[0].from").isEqualTo(b)
+                .jsonPath("$.meta.totalItems").isEqualTo(2);
     }
 
     @Test
