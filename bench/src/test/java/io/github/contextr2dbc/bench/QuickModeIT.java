@@ -144,8 +144,10 @@ class QuickModeIT {
         // on the wire: BEGIN waits for its answer with raw code, goes with the statement when pipelined and with
         // context-r2dbc; a lazy empty unit of work sends nothing
         assertThat(wire(rows, "point read", Variant.Kind.RAW)).isEqualTo(3.0);
-        assertThat(wire(rows, "point read", Variant.Kind.RAW_PIPELINED)).isLessThan(2.5);
-        assertThat(wire(rows, "point read", Variant.Kind.CONTEXT)).isLessThan(2.5);
+        // (a pipelined BEGIN counts as a round trip of its own whenever its answer comes back before the
+        // statement's bytes have left, which a loaded machine does often: fewer than raw's 3, not exactly 2)
+        assertThat(wire(rows, "point read", Variant.Kind.RAW_PIPELINED)).isLessThan(3.0);
+        assertThat(wire(rows, "point read", Variant.Kind.CONTEXT)).isLessThan(3.0);
         assertThat(wire(rows, "point read", Variant.Kind.SPRING_CLIENT)).isEqualTo(3.0);
         assertThat(wire(rows, "empty unit of work", Variant.Kind.CONTEXT)).isZero();
         assertThat(wire(rows, "empty unit of work", Variant.Kind.RAW)).isEqualTo(2.0);
@@ -252,8 +254,10 @@ class QuickModeIT {
             System.clearProperty(BenchSettings.QUICK_PROPERTY);
         }
         // TransactionBenchmark: 2 workloads x 6 variants x 2 concurrencies; EmptyUnitOfWorkBenchmark: 5 x 2;
-        // ContextMachineryBenchmark: 11 benchmarks; WebFilterBenchmark: 3 routes x 3 variants x 2 concurrencies
-        assertThat(results).hasSize(24 + 10 + 11 + 18);
+        // ContextMachineryBenchmark: 11 benchmarks + the routed and unrouted replica reads + the QuerySet and
+        // hand-written point reads; WebFilterBenchmark: 3 routes x 3 variants x 2 concurrencies;
+        // RollbackPerTestBenchmark: 2 cleanups x 2 table counts
+        assertThat(results).hasSize(24 + 10 + 15 + 18 + 4);
         for (RunResult result : results) {
             assertThat(result.getPrimaryResult().getScore())
                     .as(result.getParams().getBenchmark() + " " + result.getParams().getParam("variant"))
