@@ -23,16 +23,15 @@ final class PostgresParameters {
             char c = sql.charAt(i);
             if (c == '\'') {
                 boolean escapes = i > 0 && (sql.charAt(i - 1) == 'E' || sql.charAt(i - 1) == 'e')
-                        && (i < 2 || !isIdentifierPart(sql.charAt(i - 2)));
-                i = afterQuoted(sql, i, '\'', escapes);
+                        && (i < 2 || !SqlLexemes.isIdentifierPart(sql.charAt(i - 2)));
+                i = SqlLexemes.afterQuoted(sql, i, '\'', escapes);
             } else if (c == '"') {
-                i = afterQuoted(sql, i, '"', false);
+                i = SqlLexemes.afterQuoted(sql, i, '"', false);
             } else if (c == '-' && i + 1 < length && sql.charAt(i + 1) == '-') {
-                int end = sql.indexOf('\n', i);
-                i = end < 0 ? length : end + 1;
+                i = SqlLexemes.afterLineComment(sql, i);
             } else if (c == '/' && i + 1 < length && sql.charAt(i + 1) == '*') {
-                i = afterBlockComment(sql, i);
-            } else if (c == '$' && (i == 0 || !isIdentifierPart(sql.charAt(i - 1)))) {
+                i = SqlLexemes.afterBlockComment(sql, i);
+            } else if (c == '$' && (i == 0 || !SqlLexemes.isIdentifierPart(sql.charAt(i - 1)))) {
                 int digits = i + 1;
                 while (digits < length && Character.isDigit(sql.charAt(digits))) {
                     digits++;
@@ -41,7 +40,7 @@ final class PostgresParameters {
                     highest = Math.max(highest, parse(sql, i + 1, digits));
                     i = digits;
                 } else {
-                    i = afterDollarQuoted(sql, i);
+                    i = SqlLexemes.afterDollarQuoted(sql, i);
                 }
             } else {
                 i++;
@@ -56,78 +55,5 @@ final class PostgresParameters {
         } catch (NumberFormatException tooLarge) {
             return Integer.MAX_VALUE;
         }
-    }
-
-    /**
-     * The index after the literal or identifier opened by the quote at {@code open} (a doubled quote is one character).
-     */
-    private static int afterQuoted(String sql, int open, char quote, boolean backslashEscapes) {
-        int length = sql.length();
-        int i = open + 1;
-        while (i < length) {
-            char c = sql.charAt(i);
-            if (backslashEscapes && c == '\\') {
-                i += 2;
-            } else if (c == quote) {
-                if (i + 1 < length && sql.charAt(i + 1) == quote) {
-                    i += 2;
-                } else {
-                    return i + 1;
-                }
-            } else {
-                i++;
-            }
-        }
-        return length;
-    }
-
-    private static int afterBlockComment(String sql, int open) {
-        int length = sql.length();
-        int depth = 0;
-        int i = open;
-        while (i < length) {
-            if (sql.startsWith("/*", i)) {
-                depth++;
-                i += 2;
-            } else if (sql.startsWith("*/", i)) {
-                depth--;
-                i += 2;
-                if (depth == 0) {
-                    return i;
-                }
-            } else {
-                i++;
-            }
-        }
-        return length;
-    }
-
-    /** After {@code $tag$...$tag$} starting at {@code open}; just past the {@code $} if no tag opens there. */
-    private static int afterDollarQuoted(String sql, int open) {
-        int length = sql.length();
-        int i = open + 1;
-        if (i < length && sql.charAt(i) != '$' && !isIdentifierStart(sql.charAt(i))) {
-            return i;
-        }
-        while (i < length && sql.charAt(i) != '$') {
-            if (!isIdentifierPart(sql.charAt(i)) || sql.charAt(i) == '$') {
-                return open + 1;
-            }
-            i++;
-        }
-        if (i >= length) {
-            return open + 1;
-        }
-        String tag = sql.substring(open, i + 1);
-        int close = sql.indexOf(tag, i + 1);
-        return close < 0 ? length : close + tag.length();
-    }
-
-    private static boolean isIdentifierStart(char c) {
-        return Character.isLetter(c) || c == '_' || c > 0x7f;
-    }
-
-    private static boolean isIdentifierPart(char c) {
-        return Character.isLetterOrDigit(c) || c == '_' || c == '$' || c > 0x7f;
     }
 }

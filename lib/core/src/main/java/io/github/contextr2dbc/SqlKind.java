@@ -46,20 +46,19 @@ final class SqlKind {
             if (Character.isWhitespace(c) || c == '(' || c == ')') {
                 i++;
             } else if (c == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
-                int end = sql.indexOf('\n', i);
-                i = end < 0 ? n : end + 1;
+                i = SqlLexemes.afterLineComment(sql, i);
             } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                i = skipBlockComment(sql, i);
+                i = SqlLexemes.afterBlockComment(sql, i);
             } else if (c == ';') {
                 statementStart = true;
                 afterFor = false;
                 i++;
             } else if (c == '\'') {
-                i = skipQuoted(sql, i, '\'', false);
+                i = SqlLexemes.afterQuoted(sql, i, '\'', false);
             } else if (c == '"') {
-                i = skipQuoted(sql, i, '"', false);
+                i = SqlLexemes.afterQuoted(sql, i, '"', false);
             } else if (c == '$') {
-                i = skipDollar(sql, i);
+                i = SqlLexemes.afterDollarQuoted(sql, i);
             } else if (Character.isLetter(c) || c == '_') {
                 int start = i;
                 while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_'
@@ -67,7 +66,7 @@ final class SqlKind {
                     i++;
                 }
                 if (i < n && sql.charAt(i) == '\'' && i - start == 1 && (c == 'E' || c == 'e')) {
-                    i = skipQuoted(sql, i, '\'', true);
+                    i = SqlLexemes.afterQuoted(sql, i, '\'', true);
                     continue;
                 }
                 if (statementStart) {
@@ -99,62 +98,5 @@ final class SqlKind {
             }
         }
         return false;
-    }
-
-    private static int skipBlockComment(String sql, int at) {
-        int depth = 0;
-        int i = at;
-        int n = sql.length();
-        while (i < n) {
-            if (sql.startsWith("/*", i)) {
-                depth++;
-                i += 2;
-            } else if (sql.startsWith("*/", i)) {
-                depth--;
-                i += 2;
-                if (depth == 0) {
-                    return i;
-                }
-            } else {
-                i++;
-            }
-        }
-        return n;
-    }
-
-    /** Skips a literal or identifier quoted with {@code quote} (doubled inside; with backslash escapes for E''). */
-    private static int skipQuoted(String sql, int at, char quote, boolean backslashEscapes) {
-        int i = at + 1;
-        int n = sql.length();
-        while (i < n) {
-            char c = sql.charAt(i);
-            if (backslashEscapes && c == '\\') {
-                i += 2;
-            } else if (c == quote) {
-                if (i + 1 < n && sql.charAt(i + 1) == quote) {
-                    i += 2;
-                } else {
-                    return i + 1;
-                }
-            } else {
-                i++;
-            }
-        }
-        return n;
-    }
-
-    /** Skips {@code $1} (a parameter) or a dollar-quoted string {@code $tag$...$tag$}. */
-    private static int skipDollar(String sql, int at) {
-        int n = sql.length();
-        int i = at + 1;
-        while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_')) {
-            i++;
-        }
-        if (i >= n || sql.charAt(i) != '$' || (i > at + 1 && Character.isDigit(sql.charAt(at + 1)))) {
-            return i; // a parameter such as $1
-        }
-        String tag = sql.substring(at, i + 1);
-        int end = sql.indexOf(tag, i + 1);
-        return end < 0 ? n : end + tag.length();
     }
 }
