@@ -11,8 +11,6 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -68,8 +66,6 @@ import reactor.util.context.ContextView;
  */
 public final class Routing {
 
-    private static final Logger log = LoggerFactory.getLogger(Routing.class);
-
     /** The Reactor Context key of the {@link ReadScope}. */
     private static final Class<ReadScope> SCOPE_KEY = ReadScope.class;
 
@@ -85,11 +81,7 @@ public final class Routing {
     /** Every replica's state. */
     private final Map<Database, ReplicaState> replicaStates;
 
-    private final long maxLagBytes;
-
-    private final Duration checkInterval;
-
-    private final Duration checkTimeout;
+    private final ReplicaChecks checks;
 
     private final Duration replayWait;
 
@@ -99,9 +91,6 @@ public final class Routing {
         this.defaultDatabase = builder.defaultDatabase;
         this.routers = List.copyOf(builder.routers);
         this.balancer = builder.balancer;
-        this.maxLagBytes = builder.maxLagBytes;
-        this.checkInterval = builder.checkInterval;
-        this.checkTimeout = builder.checkTimeout;
         this.replayWait = builder.replayWait;
         Map<Database, List<ReplicaState>> sets = new LinkedHashMap<>();
         Map<Database, ReplicaState> states = new LinkedHashMap<>();
@@ -116,6 +105,7 @@ public final class Routing {
         sets.replaceAll((primary, list) -> List.copyOf(list));
         this.replicaSets = sets;
         this.replicaStates = states;
+        this.checks = new ReplicaChecks(sets, builder.maxLagBytes, builder.checkInterval, builder.checkTimeout);
         for (int i = 0; i < this.decisions.length; i++) {
             this.decisions[i] = new LongAdder();
         }
@@ -348,17 +338,11 @@ public final class Routing {
         return Long.compareUnsigned(Lsn.parse(a), Lsn.parse(b)) >= 0;
     }
 
-    // ---- background checks ----
+    // ---- background checks (ReplicaChecks) ----
 
     /** Every replica and what the last check found, in declaration order. */
     public List<ReplicaStatus> replicas() {
-        List<ReplicaStatus> all = new ArrayList<>();
-        for (List<ReplicaState> set : this.replicaSets.values()) {
-            for (ReplicaState state : set) {
-                all.add(state.status());
-            }
-        }
-        return all;
+        return this.checks.replicas();
     }
 
     /**
@@ -369,55 +353,7 @@ public final class Routing {
      * replica out); never errors; cancel: the checks still running are cancelled, states keep their last value
      */
     public Mono<Void> checkReplicas() {
-        return Flux.fromIterable(this.replicaSets.entrySet())
-                .concatMap(set -> primaryLsn(set.getKey())
-                        .flatMapMany(primaryLsn -> Flux.fromIterable(set.getValue())
-                                .concatMap(state -> check(state, primaryLsn))))
-                .then();
-    }
-
-    private Mono<Long> primaryLsn(Database primary) {
-        return primary.inSession(session -> session.sql("SELECT pg_current_wal_lsn()::text")
-                        .one(row -> Lsn.parse(row.get(0, String.class))))
-                .next()
-                .timeout(this.checkTimeout)
-                .onErrorResume(error -> {
-                    log.debug("Routing check: WAL position of primary '{}' unknown: {}", primary.name(),
-                            error.toString());
-                    return Mono.just(Lsn.NONE);
-                });
-    }
-
-    private Mono<Void> check(ReplicaState state, long primaryLsn) {
-        return state.replica.inSession(session -> session.sql(ReplicaState.REPLAY_SQL)
-                        .one(row -> new Object[] {row.get(0, Boolean.class), row.get(1, String.class)}))
-                .next()
-                .timeout(this.checkTimeout)
-                .doOnNext(answer -> {
-                    boolean inRecovery = Boolean.TRUE.equals(answer[0]);
-                    long replayed = answer[1] == null ? Lsn.NONE : Lsn.parse((String) answer[1]);
-                    long lag = primaryLsn == Lsn.NONE || replayed == Lsn.NONE ? -1 : Math.max(0, primaryLsn - replayed);
-                    String reason = !inRecovery ? "not in recovery (promoted?)"
-                            : lag > this.maxLagBytes ? "lags by " + lag + " bytes (max " + this.maxLagBytes + ")"
-                            : null;
-                    changed(state, reason);
-                    state.checked(reason == null, replayed, lag, reason);
-                })
-                .onErrorResume(error -> {
-                    String reason = "check failed: " + error.getClass().getSimpleName();
-                    changed(state, reason);
-                    state.checked(false, Lsn.NONE, -1, reason);
-                    return Mono.empty();
-                })
-                .then();
-    }
-
-    private static void changed(ReplicaState state, @Nullable String reason) {
-        if (state.inRotation() && reason != null) {
-            log.warn("Replica '{}' leaves the rotation: {}", state.replica.name(), reason);
-        } else if (!state.inRotation() && reason == null) {
-            log.info("Replica '{}' is back in rotation", state.replica.name());
-        }
+        return this.checks.checkReplicas();
     }
 
     /**
@@ -427,13 +363,7 @@ public final class Routing {
      * @return what stops them ({@code dispose()}); stop them before closing the databases
      */
     public Disposable startChecks() {
-        if (this.replicaSets.isEmpty()) {
-            return () -> { };
-        }
-        return Flux.interval(Duration.ZERO, this.checkInterval)
-                .onBackpressureDrop()
-                .concatMap(tick -> checkReplicas(), 1)
-                .subscribe(done -> { }, error -> log.error("Routing checks stopped", error));
+        return this.checks.startChecks();
     }
 
     @Override
@@ -442,36 +372,6 @@ public final class Routing {
                 + this.routers.size() + " routers}";
     }
 
-    /** What the Reactor Context says about routed reads: primaries only, a position to wait for, a forced database. */
-    static final class ReadScope {
-
-        static final ReadScope DEFAULT = new ReadScope(false, Lsn.NONE, null);
-
-        final boolean primaryOnly;
-
-        final long minLsn;
-
-        @Nullable
-        final Database using;
-
-        ReadScope(boolean primaryOnly, long minLsn, @Nullable Database using) {
-            this.primaryOnly = primaryOnly;
-            this.minLsn = minLsn;
-            this.using = using;
-        }
-
-        ReadScope primaryOnly(boolean value) {
-            return new ReadScope(value, this.minLsn, this.using);
-        }
-
-        ReadScope after(long lsn) {
-            return new ReadScope(this.primaryOnly, Math.max(lsn, this.minLsn), this.using);
-        }
-
-        ReadScope with(Database db) {
-            return new ReadScope(this.primaryOnly, this.minLsn, db);
-        }
-    }
 
     /** Builds a {@link Routing}; every setter names its default. */
     public static final class Builder {
