@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.contextr2dbc.launcher.PostgresReplica;
 import io.r2dbc.spi.R2dbcException;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -339,10 +340,8 @@ class RoutingIT {
         Routing routing = routing().checkInterval(Duration.ofMillis(50)).build();
         AtomicReference<reactor.core.Disposable> checks = new AtomicReference<>(routing.startChecks());
         try {
-            long deadline = System.nanoTime() + TestDatabase.TIMEOUT.toNanos();
-            while (routing.replicas().get(1).checkedAt() == null && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Awaitility.await().atMost(TestDatabase.TIMEOUT).pollInterval(Duration.ofMillis(10))
+                    .until(() -> routing.replicas().get(1).checkedAt() != null);
             assertThat(routing.replicas()).allMatch(status -> status.checkedAt() != null && status.replayLsn() != null);
         } finally {
             checks.get().dispose();

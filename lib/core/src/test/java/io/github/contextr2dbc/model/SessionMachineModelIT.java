@@ -9,12 +9,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.launcher.PostgresPair;
 import io.github.contextr2dbc.model.Op.Category;
 import io.github.contextr2dbc.model.ProgramGenerator.Feature;
 import io.github.contextr2dbc.model.ProgramGenerator.Program;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -281,15 +284,18 @@ class SessionMachineModelIT {
         if (contains(program, Op.CancelledCommit.class)) {
             // the hooks of a commit whose subscriber left run when it ends, maybe after later ones: wait for
             // them a little, and compare the hooks in any order
-            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-            while (run.hooks().size() < expected.hooks().size() && System.nanoTime() < deadline) {
-                pause();
+            int expectedHooks = expected.hooks().size();
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(2)).pollDelay(Duration.ZERO)
+                        .pollInterval(Duration.ofMillis(5)).until(() -> run.hooks().size() >= expectedHooks);
+            } catch (ConditionTimeoutException tooFew) {
+                // fewer hooks ran than expected: the comparison below reports it
             }
             hooks = new ArrayList<>(run.hooks());
             hooks.sort(null);
-            List<String> expectedHooks = new ArrayList<>(expected.hooks());
-            expectedHooks.sort(null);
-            expected = new Outcome(expected.rows(), expectedHooks, expected.caught(), expected.result());
+            List<String> sortedExpected = new ArrayList<>(expected.hooks());
+            sortedExpected.sort(null);
+            expected = new Outcome(expected.rows(), sortedExpected, expected.caught(), expected.result());
         }
         Outcome actual = new Outcome(rows, hooks, run.caught(), result);
         if (expected.equals(actual) && leaks.isEmpty()) {
@@ -312,39 +318,37 @@ class SessionMachineModelIT {
 
     /** Waits (a little: cleanup after a cancel is asynchronous) until nothing is held; says what still is. */
     private List<String> awaitNothingHeld() {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        List<String> leaks;
-        do {
-            leaks = new ArrayList<>();
-            for (int db = 0; db < DATABASES; db++) {
-                Database database = this.databases.get(db);
-                if (database.connectionsInUse() != 0) {
-                    leaks.add("db" + db + " connectionsInUse=" + database.connectionsInUse());
-                }
-                int acquired = database.poolMetrics().map(metrics -> metrics.acquiredSize()).orElse(0);
-                if (acquired != 0) {
-                    leaks.add("db" + db + " pool acquiredSize=" + acquired);
-                }
-                long idle = this.tables.get(db).idleInTransaction();
-                if (idle != 0) {
-                    leaks.add("db" + db + " backends idle in transaction=" + idle);
-                }
-            }
-            if (leaks.isEmpty()) {
-                return leaks;
-            }
-            pause();
-        } while (System.nanoTime() < deadline);
-        return leaks;
+        AtomicReference<List<String>> leaks = new AtomicReference<>(List.of());
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(5)).pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(5)).until(() -> {
+                        leaks.set(held());
+                        return leaks.get().isEmpty();
+                    });
+        } catch (ConditionTimeoutException stillHeld) {
+            // still held after the time limit: the caller reports what
+        }
+        return leaks.get();
     }
 
-    private static void pause() {
-        try {
-            Thread.sleep(5);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+    /** What is held now: connections in use, acquired from the pool, backends idle in a transaction. */
+    private List<String> held() {
+        List<String> leaks = new ArrayList<>();
+        for (int db = 0; db < DATABASES; db++) {
+            Database database = this.databases.get(db);
+            if (database.connectionsInUse() != 0) {
+                leaks.add("db" + db + " connectionsInUse=" + database.connectionsInUse());
+            }
+            int acquired = database.poolMetrics().map(metrics -> metrics.acquiredSize()).orElse(0);
+            if (acquired != 0) {
+                leaks.add("db" + db + " pool acquiredSize=" + acquired);
+            }
+            long idle = this.tables.get(db).idleInTransaction();
+            if (idle != 0) {
+                leaks.add("db" + db + " backends idle in transaction=" + idle);
+            }
         }
+        return leaks;
     }
 
     /** After a leak the handles are abandoned (their connections may never come back) and built anew. */

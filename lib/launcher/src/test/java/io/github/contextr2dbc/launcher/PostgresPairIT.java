@@ -5,6 +5,7 @@ import java.time.Duration;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.R2dbcException;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
@@ -73,13 +74,14 @@ class PostgresPairIT {
     }
 
     @Test
-    void pausedReplayHidesNewWritesUntilResumed() throws InterruptedException {
+    void pausedReplayHidesNewWritesUntilResumed() {
         pair.pauseReplay();
         try {
             Sql.run(primary, "INSERT INTO note VALUES (2, 'lagging')").block(Sql.TIMEOUT);
-            Thread.sleep(300); // far longer than the replica normally needs
-
-            assertThat(Sql.text(replica, "SELECT count(*) FROM note WHERE id = 2")).isEqualTo("0");
+            // hidden for 300 ms, far longer than the replica normally needs
+            Awaitility.await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> "0".equals(Sql.text(replica, "SELECT count(*) FROM note WHERE id = 2")));
             assertThat(Sql.text(replica, "SELECT pg_get_wal_replay_pause_state()")).isEqualTo("paused");
         } finally {
             pair.resumeReplay();
