@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.DatabaseBuilder;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactory;
 
@@ -172,7 +173,7 @@ public final class BenchSettings {
         return settings(Database.builder(name).connectionFactory(connectionFactory)).replicaOf(primary).build();
     }
 
-    private static Database.Builder settings(Database.Builder builder) {
+    private static DatabaseBuilder settings(DatabaseBuilder builder) {
         return builder.initialSize(0)
                 .maxSize(POOL_SIZE)
                 .acquireTimeout(ACQUIRE_TIMEOUT)

@@ -1,13 +1,11 @@
 package io.github.contextr2dbc;
 
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
-import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.pool.PoolMetrics;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
@@ -40,19 +38,19 @@ import reactor.core.publisher.Mono;
  */
 public final class Database {
 
-    /** The pool's default {@linkplain Builder#initialSize(int) initial size}: 0, nothing opens before first use. */
+    /** The pool's default {@linkplain DatabaseBuilder#initialSize(int) initial size}: 0, nothing opens before use. */
     public static final int DEFAULT_INITIAL_SIZE = 0;
 
-    /** The pool's default {@linkplain Builder#maxSize(int) maximum size}: 10 connections. */
+    /** The pool's default {@linkplain DatabaseBuilder#maxSize(int) maximum size}: 10 connections. */
     public static final int DEFAULT_MAX_SIZE = 10;
 
-    /** The default {@linkplain Builder#acquireTimeout(Duration) acquire timeout}: 10 seconds. */
+    /** The default {@linkplain DatabaseBuilder#acquireTimeout(Duration) acquire timeout}: 10 seconds. */
     public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(10);
 
-    /** The default {@linkplain Builder#maxIdleTime(Duration) idle time} of a pooled connection: 30 minutes. */
+    /** The default {@linkplain DatabaseBuilder#maxIdleTime(Duration) idle time} of a pooled connection: 30 min. */
     public static final Duration DEFAULT_MAX_IDLE_TIME = Duration.ofMinutes(30);
 
-    /** The default {@linkplain Builder#maxLifeTime(Duration) life time} of a pooled connection: 30 minutes. */
+    /** The default {@linkplain DatabaseBuilder#maxLifeTime(Duration) life time} of a pooled connection: 30 min. */
     public static final Duration DEFAULT_MAX_LIFE_TIME = Duration.ofMinutes(30);
 
     private static final AtomicLong SEQUENCE = new AtomicLong();
@@ -62,31 +60,7 @@ public final class Database {
     /** The Reactor Context key of the innermost atomic block on this database. */
     private final Object atomicKey = new Object();
 
-    private final String name;
-
-    private final Function<String, ConnectionFactory> connectionFactoryCreator;
-
-    private final boolean hostSwitchable;
-
-    private final int initialSize;
-
-    private final int maxSize;
-
-    private final Duration acquireTimeout;
-
-    private final Duration maxIdleTime;
-
-    private final Duration maxLifeTime;
-
-    @Nullable
-    private final String validationQuery;
-
-    @Nullable
-    private final Function<? super Database, ? extends Mono<Void>> beforeSession;
-
-    private final SessionOptions sessionOptions;
-
-    private final OutsideUnitOfWork outsideUnitOfWork;
+    private final DatabaseSettings settings;
 
     private final DatabaseRuntime runtime;
 
@@ -107,27 +81,15 @@ public final class Database {
     @Nullable
     private volatile UnaryOperator<Mono<Void>> onCommitHooks;
 
-    private Database(Builder builder) {
-        this.name = builder.name;
-        this.connectionFactoryCreator = builder.connectionFactoryCreator;
-        this.hostSwitchable = builder.hostSwitchable;
-        this.initialSize = builder.initialSize;
-        this.maxSize = builder.maxSize;
-        this.acquireTimeout = builder.acquireTimeout;
-        this.maxIdleTime = builder.maxIdleTime;
-        this.maxLifeTime = builder.maxLifeTime;
-        this.validationQuery = builder.validationQuery;
-        this.beforeSession = builder.beforeSession;
-        this.outsideUnitOfWork = builder.outsideUnitOfWork;
+    Database(DatabaseSettings settings) {
+        this.settings = settings;
         // routing (issue 13): a replica's sessions always begin READ ONLY; its primary learns it has replicas
-        this.replicaOf = builder.replicaOf;
-        this.sessionOptions = builder.replicaOf == null ? builder.sessionOptions
-                : builder.sessionOptions.toBuilder().readOnly(true).build();
-        if (builder.replicaOf != null) {
-            builder.replicaOf.hasReplicas = true;
+        this.replicaOf = settings.replicaOf;
+        if (settings.replicaOf != null) {
+            settings.replicaOf.hasReplicas = true;
         }
         // the first host's factory is made now, on the building thread: finding a driver may read jar files
-        this.runtime = new DatabaseRuntime(this, builder.host);
+        this.runtime = new DatabaseRuntime(this, settings.host);
         this.sessionConnectionFactory = new SessionConnectionFactory(this);
     }
 
@@ -136,26 +98,26 @@ public final class Database {
      *
      * @throws IllegalArgumentException if {@code name} is null or blank
      */
-    public static Builder builder(String name) {
+    public static DatabaseBuilder builder(String name) {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("A database needs a non-blank name, e.g. \"main\"");
         }
-        return new Builder(name);
+        return new DatabaseBuilder(name);
     }
 
     /** The database's name. */
     public String name() {
-        return this.name;
+        return this.settings.name;
     }
 
-    /** The host new connections go to (for a {@link Builder#url(String) URL}: {@code host:port}). */
+    /** The host new connections go to (for a {@link DatabaseBuilder#url(String) URL}: {@code host:port}). */
     public String host() {
         return this.runtime.current().host();
     }
 
     /** The options sessions of this database start with. */
     public SessionOptions sessionOptions() {
-        return this.sessionOptions;
+        return this.settings.sessionOptions;
     }
 
     /**
@@ -198,9 +160,9 @@ public final class Database {
             if (host == null || host.isBlank()) {
                 return Mono.error(new IllegalArgumentException("changeHost needs a host, e.g. \"db2.internal:5432\""));
             }
-            if (!this.hostSwitchable) {
-                return Mono.error(new IllegalStateException("Database '" + this.name + "' was built from a fixed "
-                        + "ConnectionFactory and cannot change host: build it with url(...) or "
+            if (!this.settings.hostSwitchable) {
+                return Mono.error(new IllegalStateException("Database '" + this.settings.name + "' was built from a "
+                        + "fixed ConnectionFactory and cannot change host: build it with url(...) or "
                         + "connectionFactory(host -> ...) instead"));
             }
             return this.runtime.changeHost(host);
@@ -274,12 +236,12 @@ public final class Database {
 
     @Override
     public String toString() {
-        return "Database{" + this.name + " @ " + host() + "}";
+        return "Database{" + this.settings.name + " @ " + host() + "}";
     }
 
     /**
-     * The primary this database is a streaming replica of ({@link Builder#replicaOf(Database)}), or null for a
-     * primary or a database of its own.
+     * The primary this database is a streaming replica of ({@link DatabaseBuilder#replicaOf(Database)}), or null
+     * for a primary or a database of its own.
      */
     @Nullable
     public Database replicaOf() {
@@ -336,25 +298,13 @@ public final class Database {
         return this.atomicKey;
     }
 
-    OutsideUnitOfWork outsideUnitOfWork() {
-        return this.outsideUnitOfWork;
+    /** The settings it was built with. */
+    DatabaseSettings settings() {
+        return this.settings;
     }
 
     DatabaseRuntime runtime() {
         return this.runtime;
-    }
-
-    Function<String, ConnectionFactory> connectionFactoryCreator() {
-        return this.connectionFactoryCreator;
-    }
-
-    @Nullable
-    Function<? super Database, ? extends Mono<Void>> beforeSession() {
-        return this.beforeSession;
-    }
-
-    Duration acquireTimeout() {
-        return this.acquireTimeout;
     }
 
     /** How many connections were given back inside a transaction and reset (see {@link Lease#release()}). */
@@ -364,227 +314,5 @@ public final class Database {
 
     ConnectionFactoryMetadata connectionFactoryMetadata() {
         return this.runtime.current().connectionFactory().getMetadata();
-    }
-
-    /**
-     * The pool's configuration. The acquire timeout is not r2dbc-pool's {@code maxAcquireTime}, which times
-     * every acquisition: {@link AcquireTimeout} times only those that wait.
-     */
-    ConnectionPoolConfiguration poolConfiguration(ConnectionFactory connectionFactory) {
-        ConnectionPoolConfiguration.Builder builder = ConnectionPoolConfiguration
-                .builder(connectionFactory)
-                .name("context-r2dbc-" + this.name)
-                .initialSize(this.initialSize)
-                .maxSize(this.maxSize)
-                .maxIdleTime(this.maxIdleTime)
-                .maxLifeTime(this.maxLifeTime);
-        if (this.validationQuery != null) {
-            builder.validationQuery(this.validationQuery);
-        }
-        return builder.build();
-    }
-
-    /**
-     * Builds a {@link Database}. Set where to connect ({@link #url(String)} or one of the
-     * {@code connectionFactory} methods); everything else has a documented default.
-     */
-    public static final class Builder {
-
-        private final String name;
-
-        @Nullable
-        private Function<String, ConnectionFactory> connectionFactoryCreator;
-
-        @Nullable
-        private String host;
-
-        private boolean hostSwitchable;
-
-        private int initialSize = DEFAULT_INITIAL_SIZE;
-
-        private int maxSize = DEFAULT_MAX_SIZE;
-
-        private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
-
-        private Duration maxIdleTime = DEFAULT_MAX_IDLE_TIME;
-
-        private Duration maxLifeTime = DEFAULT_MAX_LIFE_TIME;
-
-        @Nullable
-        private String validationQuery;
-
-        @Nullable
-        private Function<? super Database, ? extends Mono<Void>> beforeSession;
-
-        private SessionOptions sessionOptions = SessionOptions.DEFAULTS;
-
-        private OutsideUnitOfWork outsideUnitOfWork = OutsideUnitOfWork.FAIL;
-
-        @Nullable
-        private Database replicaOf;
-
-        private Builder(String name) {
-            this.name = name;
-        }
-
-        /**
-         * Connects with an R2DBC URL, e.g. {@code r2dbc:postgresql://user:secret@db1:5432/shop}; the
-         * driver is found on the class path. {@link Database#changeHost(String)} then takes
-         * {@code host} or {@code host:port} and keeps every other part of the URL.
-         *
-         * @throws IllegalArgumentException if the URL cannot be parsed or names no host
-         */
-        public Builder url(String url) {
-            UrlConnectionFactories parsed = UrlConnectionFactories.parse(url);
-            this.host = parsed.host();
-            this.connectionFactoryCreator = parsed::forHost;
-            this.hostSwitchable = true;
-            return this;
-        }
-
-        /**
-         * Connects through {@code creator}, which makes a {@link ConnectionFactory} for a host; starts on
-         * {@code host}. The creator runs for the first host when the database is built, and again for each
-         * {@link Database#changeHost(String) new host}, on a thread that may block (a driver lookup may
-         * read jar files). It must not connect: the pool connects when first used.
-         */
-        public Builder connectionFactory(String host, Function<String, ConnectionFactory> creator) {
-            if (host == null || host.isBlank()) {
-                throw new IllegalArgumentException("connectionFactory(host, creator) needs the initial host");
-            }
-            this.host = host;
-            this.connectionFactoryCreator = Objects.requireNonNull(creator, "creator");
-            this.hostSwitchable = true;
-            return this;
-        }
-
-        /**
-         * Connects through a fixed, unpooled {@link ConnectionFactory} (the database pools it). Such a
-         * database cannot {@link Database#changeHost(String) change host}.
-         */
-        public Builder connectionFactory(ConnectionFactory connectionFactory) {
-            Objects.requireNonNull(connectionFactory, "connectionFactory");
-            this.host = connectionFactory.getMetadata().getName();
-            this.connectionFactoryCreator = ignored -> connectionFactory;
-            this.hostSwitchable = false;
-            return this;
-        }
-
-        /** Connections the pool opens when it is created. Default: 0 (nothing opens before first use). */
-        public Builder initialSize(int initialSize) {
-            if (initialSize < 0) {
-                throw new IllegalArgumentException("initialSize must be 0 or more (got " + initialSize + ")");
-            }
-            this.initialSize = initialSize;
-            return this;
-        }
-
-        /** The most connections the pool holds. Default: 10. */
-        public Builder maxSize(int maxSize) {
-            if (maxSize < 1) {
-                throw new IllegalArgumentException("maxSize must be at least 1 (got " + maxSize + ")");
-            }
-            this.maxSize = maxSize;
-            return this;
-        }
-
-        /**
-         * The longest a session waits for a connection before its statement fails with an
-         * {@code R2dbcTimeoutException}. Only an acquisition that has to wait is timed: one served at once
-         * by an idle connection schedules no timer. Default: 10 seconds.
-         */
-        public Builder acquireTimeout(Duration acquireTimeout) {
-            this.acquireTimeout = positive("acquireTimeout", acquireTimeout);
-            return this;
-        }
-
-        /** How long an idle connection stays in the pool. Default: 30 minutes. */
-        public Builder maxIdleTime(Duration maxIdleTime) {
-            this.maxIdleTime = positive("maxIdleTime", maxIdleTime);
-            return this;
-        }
-
-        /**
-         * The longest a connection lives before the pool replaces it (it is never cut while in use).
-         * Default: 30 minutes.
-         */
-        public Builder maxLifeTime(Duration maxLifeTime) {
-            this.maxLifeTime = positive("maxLifeTime", maxLifeTime);
-            return this;
-        }
-
-        /**
-         * A query the pool runs to validate a connection before handing it out. Default: {@code null}: the
-         * driver's local check (is the socket open), no round trip; {@code maxLifeTime} and idle eviction
-         * keep the pool fresh.
-         */
-        public Builder validationQuery(@Nullable String validationQuery) {
-            this.validationQuery = validationQuery;
-            return this;
-        }
-
-        /**
-         * Work to run before each session acquires its connection, e.g. finding out which host is the
-         * primary now and calling {@link Database#changeHost(String)}. Its error fails the statement that
-         * needed the connection. Default: none.
-         */
-        public Builder beforeSession(@Nullable Function<? super Database, ? extends Mono<Void>> beforeSession) {
-            this.beforeSession = beforeSession;
-            return this;
-        }
-
-        /** The options every session of this database starts with. Default: {@link SessionOptions#DEFAULTS}. */
-        public Builder sessionOptions(SessionOptions sessionOptions) {
-            this.sessionOptions = Objects.requireNonNull(sessionOptions, "sessionOptions");
-            return this;
-        }
-
-        /**
-         * What {@link Database#connectionFactory()} does outside a unit of work. Default:
-         * {@link OutsideUnitOfWork#FAIL}.
-         */
-        public Builder outsideUnitOfWork(OutsideUnitOfWork outsideUnitOfWork) {
-            this.outsideUnitOfWork = Objects.requireNonNull(outsideUnitOfWork, "outsideUnitOfWork");
-            return this;
-        }
-
-        /**
-         * Declares this database a streaming replica of {@code primary} (for {@link Routing}): its sessions
-         * begin {@code READ ONLY} whatever {@link #sessionOptions(SessionOptions)} says, and a statement that
-         * may write is refused before it reaches the server (see {@link Routing}). Sessions of
-         * {@code primary} that wrote then read the WAL position of their commit in the same round trip as
-         * {@code COMMIT} (for read-your-own-writes tokens). Default: null, not a replica.
-         *
-         * @throws IllegalArgumentException if {@code primary} is itself a replica
-         */
-        public Builder replicaOf(@Nullable Database primary) {
-            if (primary != null && primary.replicaOf != null) {
-                throw new IllegalArgumentException("Database '" + primary.name + "' is itself a replica of '"
-                        + primary.replicaOf.name + "': declare replicas of the primary, replicaOf("
-                        + primary.replicaOf.name + "Database)");
-            }
-            this.replicaOf = primary;
-            return this;
-        }
-
-        /**
-         * The database. Nothing connects yet.
-         *
-         * @throws IllegalStateException if no connection was configured
-         */
-        public Database build() {
-            if (this.connectionFactoryCreator == null || this.host == null) {
-                throw new IllegalStateException("Database '" + this.name + "' has nowhere to connect: call url(...) "
-                        + "or connectionFactory(...) on its builder");
-            }
-            return new Database(this);
-        }
-
-        private static Duration positive(String name, Duration value) {
-            if (value == null || value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be a positive duration (got " + value + ")");
-            }
-            return value;
-        }
     }
 }

@@ -63,7 +63,7 @@ final class DatabaseRuntime {
     DatabaseRuntime(Database database, String host) {
         this.database = database;
         this.generation = new AtomicReference<>(
-                new PoolGeneration(this, host, database.connectionFactoryCreator().apply(host)));
+                new PoolGeneration(this, host, database.settings().connectionFactoryCreator.apply(host)));
     }
 
     String name() {
@@ -104,7 +104,7 @@ final class DatabaseRuntime {
      */
     Mono<Lease> acquire(Cancellation cancellation) {
         Mono<Lease> acquire = Mono.defer(() -> acquireFromCurrent(cancellation));
-        Function<? super Database, ? extends Mono<Void>> beforeSession = this.database.beforeSession();
+        Function<? super Database, ? extends Mono<Void>> beforeSession = this.database.settings().beforeSession;
         return beforeSession == null ? acquire : Mono.defer(() -> beforeSession.apply(this.database)).then(acquire);
     }
 
@@ -147,7 +147,7 @@ final class DatabaseRuntime {
             return Mono.empty();
         }
         // the creator may block (a driver lookup reads jar files): it runs on a thread that may block
-        return Mono.fromCallable(() -> this.database.connectionFactoryCreator().apply(host))
+        return Mono.fromCallable(() -> this.database.settings().connectionFactoryCreator.apply(host))
                 .subscribeOn(Schedulers.boundedElastic())
                 .flatMap(factory -> switchTo(host, factory));
     }

@@ -73,8 +73,10 @@ final class PoolGeneration {
      * must still {@link #leave()}); cancel: the pool takes back a connection that arrives later
      */
     Mono<Connection> acquire() {
-        return new AcquireTimeout(Mono.defer(() -> pool().create()), this.runtime.database().acquireTimeout(),
-                this.runtime.name());
+        DatabaseSettings settings = this.runtime.database().settings();
+        Mono<Connection> fromPool = Mono.defer(() -> pool().create());
+        return settings.timesAcquisitions() ? new AcquireTimeout(fromPool, settings.acquireTimeout, settings.name)
+                : fromPool; // no acquire timeout: waits as long as the pool makes it
     }
 
     /**
@@ -129,7 +131,8 @@ final class PoolGeneration {
             synchronized (this) {
                 pool = this.pool;
                 if (pool == null) {
-                    pool = new ConnectionPool(this.runtime.database().poolConfiguration(this.connectionFactory));
+                    pool = new ConnectionPool(
+                            this.runtime.database().settings().poolConfiguration(this.connectionFactory));
                     this.pool = pool;
                 }
             }

@@ -2,7 +2,7 @@ package io.github.contextr2dbc;
 
 /**
  * A statement that may write was about to run on a replica's session and was refused before it reached the
- * server (see {@link Database.Builder#replicaOf(Database)} and {@link Routing}).
+ * server (see {@link DatabaseBuilder#replicaOf(Database)} and {@link Routing}).
  */
 public class ReplicaWriteRefusedException extends IllegalStateException {
 

@@ -36,7 +36,7 @@ final class SessionConnectionFactory implements ConnectionFactory {
     }
 
     private Mono<Connection> outsideUnitOfWork() {
-        if (this.database.outsideUnitOfWork() == OutsideUnitOfWork.AUTOCOMMIT) {
+        if (this.database.settings().outsideUnitOfWork == OutsideUnitOfWork.AUTOCOMMIT) {
             return this.database.runtime().acquire(DatabaseRuntime.Cancellation.CANCEL_GIVES_BACK)
                     .map(LeasedConnection::new);
         }

@@ -5,7 +5,7 @@ import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
 
 /**
- * The connection factories of an R2DBC URL given to {@link Database.Builder#url(String)}: one per host,
+ * The connection factories of an R2DBC URL given to {@link DatabaseBuilder#url(String)}: one per host,
  * every other part of the URL kept. Error messages never quote the URL's password.
  */
 final class UrlConnectionFactories {

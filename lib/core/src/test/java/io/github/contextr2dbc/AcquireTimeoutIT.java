@@ -29,9 +29,12 @@ class AcquireTimeoutIT {
     private final Database autocommit = this.pg.handle("autocommit", builder -> builder.maxSize(1)
             .acquireTimeout(ACQUIRE_TIMEOUT).outsideUnitOfWork(OutsideUnitOfWork.AUTOCOMMIT));
 
+    // no acquire timeout: a statement waits as long as the pool makes it
+    private final Database untimed = this.pg.handle("untimed", builder -> builder.maxSize(1).noAcquireTimeout());
+
     @AfterAll
     void closeDatabases() {
-        this.db.close().then(this.autocommit.close()).block(TestDatabase.TIMEOUT);
+        this.db.close().then(this.autocommit.close()).then(this.untimed.close()).block(TestDatabase.TIMEOUT);
     }
 
     private Mono<Integer> selectOne() {
@@ -111,5 +114,27 @@ class AcquireTimeoutIT {
             assertThat(metrics.acquiredSize()).as("acquired at the end").isZero();
             assertThat(metrics.pendingAcquireSize()).as("pending at the end").isZero();
         });
+    }
+
+    @Test
+    void withNoAcquireTimeoutAStatementWaitsUntilAConnectionIsReleased() {
+        UnitOfWork holder = UnitOfWork.create();
+        StepVerifier.create(selectOne(this.untimed).contextWrite(holder.bind()))
+                .expectNext(1)
+                .expectComplete()
+                .verify(TestDatabase.TIMEOUT);
+
+        StepVerifier.create(inNewUnitOfWork(selectOne(this.untimed)))
+                .expectSubscription()
+                // three times the timeout of the timed handles: no timeout fires
+                .expectNoEvent(ACQUIRE_TIMEOUT.multipliedBy(3))
+                .then(() -> assertThat(this.untimed.poolMetrics()).hasValueSatisfying(metrics ->
+                        assertThat(metrics.pendingAcquireSize()).as("pending while waiting").isEqualTo(1)))
+                .then(() -> holder.commit().then(holder.close()).block(TestDatabase.TIMEOUT))
+                .expectNext(1)
+                .expectComplete()
+                .verify(TestDatabase.TIMEOUT);
+
+        assertThat(this.untimed.connectionsInUse()).as("connections in use at the end").isZero();
     }
 }

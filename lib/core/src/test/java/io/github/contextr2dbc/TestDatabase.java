@@ -48,8 +48,8 @@ final class TestDatabase {
     }
 
     /** A handle on this database, built with the test's settings on top of sensible test defaults. */
-    Database handle(String handleName, Consumer<Database.Builder> settings) {
-        Database.Builder builder = Database.builder(handleName).url(this.url).maxSize(10);
+    Database handle(String handleName, Consumer<DatabaseBuilder> settings) {
+        DatabaseBuilder builder = Database.builder(handleName).url(this.url).maxSize(10);
         settings.accept(builder);
         return builder.build();
     }

@@ -3,6 +3,7 @@ package io.github.contextr2dbc.spring.boot;
 import java.time.Duration;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.DatabaseBuilder;
 import io.github.contextr2dbc.spring.Databases;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactoryOptions;
@@ -62,7 +63,7 @@ final class BootConnectionDetailsDatabase {
         R2dbcConnectionDetails details = beanFactory.getBean(R2dbcConnectionDetails.class);
         ConnectionFactoryOptions options = unpooled(details.getConnectionFactoryOptions());
         Binder binder = Binder.get(environment);
-        Database.Builder builder = Database.builder(NAME).connectionFactory(ConnectionFactories.get(options));
+        DatabaseBuilder builder = Database.builder(NAME).connectionFactory(ConnectionFactories.get(options));
         binder.bind("spring.r2dbc.pool.max-size", Integer.class).ifBound(builder::maxSize);
         binder.bind("spring.r2dbc.pool.initial-size", Integer.class).ifBound(builder::initialSize);
         binder.bind("spring.r2dbc.pool.max-idle-time", Duration.class).ifBound(builder::maxIdleTime);

@@ -170,7 +170,10 @@ public class ContextR2dbcProperties {
         /** Connections opened when the pool is created (0: nothing opens before first use). */
         private int initialSize = Database.DEFAULT_INITIAL_SIZE;
 
-        /** The longest a statement waits for a connection before it fails (answered 503). */
+        /**
+         * The longest a statement waits for a connection before it fails (answered 503); {@code 0} switches the
+         * timeout off (a statement waits as long as the pool makes it, Spring Boot's default for its pool).
+         */
         private Duration acquireTimeout = Database.DEFAULT_ACQUIRE_TIMEOUT;
 
         /** How long an idle connection stays in the pool. */

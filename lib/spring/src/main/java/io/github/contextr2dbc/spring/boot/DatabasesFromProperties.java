@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.contextr2dbc.Database;
+import io.github.contextr2dbc.DatabaseBuilder;
 import io.github.contextr2dbc.PrimaryResolver;
 import io.github.contextr2dbc.SessionOptions;
 import io.github.contextr2dbc.spring.Databases;
@@ -221,7 +222,7 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
         ContextR2dbcProperties.Pool pool = properties.getPool();
         ContextR2dbcProperties.Session session = properties.getSession();
         try {
-            Database.Builder builder = Database.builder(name).url(properties.getUrl());
+            DatabaseBuilder builder = Database.builder(name).url(properties.getUrl());
             if (!properties.getFailoverHosts().isEmpty()) {
                 PrimaryResolver resolver = resolver(properties.getUrl(), properties.getFailoverHosts());
                 builder.connectionFactory(properties.getFailoverHosts().get(0), resolver::connectionFactory)

@@ -1,5 +1,6 @@
 package io.github.contextr2dbc.spring.boot;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,6 +84,18 @@ class DatabasesFromPropertiesTest {
             assertThat(databases.get("replica").sessionOptions().readOnly()).isTrue();
             assertThat(databases.get("main").host()).isEqualTo("db1:5432");
             assertThat(databases.all()).extracting(Database::name).containsExactly("replica", "main");
+        } finally {
+            databases.all().forEach(db -> db.close().block());
+        }
+    }
+
+    @Test
+    void anAcquireTimeoutOfZeroSwitchesItOffInsteadOfFailingTheStart() {
+        DatabaseProperties main = database(true, null);
+        main.getPool().setAcquireTimeout(Duration.ZERO);
+        Databases databases = DatabasesFromProperties.build(declared("main", main), "main");
+        try {
+            assertThat(databases.get("main").name()).isEqualTo("main");
         } finally {
             databases.all().forEach(db -> db.close().block());
         }
