@@ -229,20 +229,27 @@ public final class UnitOfWork {
      */
     public Mono<Void> commit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
         return Mono.defer(() -> {
-            ContextSession[] all = this.sessions.get();
-            if (UnitOfWorkFinish.allDormant(all)) {
-                return Mono.empty();
-            }
-            if (all.length == 1 && beforeCommit == null && !all[0].hasBeforeCommitHooks()) {
-                // the common case, one database and nothing to check: no report to assemble
-                ContextSession only = all[0];
-                Mono<Boolean> finish = only.finishQueued(Finish.COMMIT);
-                return Uncancellable.run("Commit of", "a unit of work", only.hasHooks()
-                        ? finish.then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks())))
-                        : finish.then());
-            }
-            return Uncancellable.run("Commit of", "a unit of work", UnitOfWorkFinish.commitInOrder(all, beforeCommit));
+            Mono<Void> commit = commitStep(beforeCommit);
+            return commit == null ? Mono.empty() : commit;
         });
+    }
+
+    /** {@link #commit(Function)} now: null if there is nothing to commit (every session dormant). */
+    @Nullable
+    Mono<Void> commitStep(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+        ContextSession[] all = this.sessions.get();
+        if (UnitOfWorkFinish.allDormant(all)) {
+            return null;
+        }
+        if (all.length == 1 && beforeCommit == null && !all[0].hasBeforeCommitHooks()) {
+            // the common case, one database and nothing to check: no report to assemble
+            ContextSession only = all[0];
+            Mono<Boolean> finish = only.finishQueued(Finish.COMMIT);
+            return Uncancellable.run("Commit of", "a unit of work", only.hasHooks()
+                    ? finish.then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks())))
+                    : finish.then());
+        }
+        return Uncancellable.run("Commit of", "a unit of work", UnitOfWorkFinish.commitInOrder(all, beforeCommit));
     }
 
     /**
@@ -273,28 +280,35 @@ public final class UnitOfWork {
      */
     public Mono<Void> close() {
         return Mono.defer(() -> {
-            ContextSession[] all = this.sessions.getAndSet(ENDED);
-            if (all == ENDED) {
-                return Mono.empty();
-            }
-            this.closedWith = all; // routing (issue 13)
-            // sessions with nothing to finish are ended in place; only the others go through their queues
-            int busy = 0;
-            ContextSession[] toFinish = all;
-            for (int i = 0; i < all.length; i++) {
-                if (!all[i].endIfDormant()) {
-                    if (toFinish == all) {
-                        toFinish = new ContextSession[all.length];
-                    }
-                    toFinish[busy++] = all[i];
-                }
-            }
-            if (busy == 0) {
-                return Mono.empty();
-            }
-            return Uncancellable.run("Close of", "a unit of work",
-                    UnitOfWorkFinish.finishAll(Arrays.copyOf(toFinish, busy), 0, null, Finish.ROLLBACK_AND_END));
+            Mono<Void> close = closeStep();
+            return close == null ? Mono.empty() : close;
         });
+    }
+
+    /** {@link #close()} now: ends the unit of work; null if no session had anything to finish. */
+    @Nullable
+    Mono<Void> closeStep() {
+        ContextSession[] all = this.sessions.getAndSet(ENDED);
+        if (all == ENDED) {
+            return null;
+        }
+        this.closedWith = all; // routing (issue 13)
+        // sessions with nothing to finish are ended in place; only the others go through their queues
+        int busy = 0;
+        ContextSession[] toFinish = all;
+        for (int i = 0; i < all.length; i++) {
+            if (!all[i].endIfDormant()) {
+                if (toFinish == all) {
+                    toFinish = new ContextSession[all.length];
+                }
+                toFinish[busy++] = all[i];
+            }
+        }
+        if (busy == 0) {
+            return null;
+        }
+        return Uncancellable.run("Close of", "a unit of work",
+                UnitOfWorkFinish.finishAll(Arrays.copyOf(toFinish, busy), 0, null, Finish.ROLLBACK_AND_END));
     }
 
     /**
@@ -343,15 +357,10 @@ public final class UnitOfWork {
      * suppressed into it); cancel rolls back. Every connection is released on every path.
      */
     public static <T> Flux<T> inNewUnitOfWork(Flux<T> work) {
-        // the commit is part of the main sequence (not usingWhen's completion step), so that its error reaches
-        // the subscriber unchanged; the error and cancel steps roll back whatever is still open
-        return Flux.usingWhen(
-                Mono.fromSupplier(UnitOfWork::create),
-                unitOfWork -> work.contextWrite(unitOfWork.bindReplacingCurrent())
-                        .concatWith(Mono.defer(unitOfWork::commit).then(Mono.empty())),
-                UnitOfWork::close,
-                (unitOfWork, error) -> unitOfWork.close().onErrorResume(SuppressedFailure.into(error)),
-                UnitOfWork::close);
+        if (work == null) {
+            throw new IllegalArgumentException("inNewUnitOfWork needs the work to run, e.g. Flux.defer(() -> ...)");
+        }
+        return new NewUnitOfWork.InFlux<>(work);
     }
 
     /**
@@ -362,7 +371,7 @@ public final class UnitOfWork {
         if (work == null) {
             throw new IllegalArgumentException("inNewUnitOfWork needs the work to run, e.g. Mono.defer(() -> ...)");
         }
-        return new NewUnitOfWork<>(work);
+        return new NewUnitOfWork.InMono<>(work);
     }
 
     @Override

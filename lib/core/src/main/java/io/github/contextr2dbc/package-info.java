@@ -27,7 +27,12 @@
  * ({@code ContextSession.finish(Finish)}); a unit of work's {@code commit}/{@code rollback} finish its sessions.</dd>
  * <dt>close / end</dt><dd>a unit of work (or an {@code inSession} run) is over: its sessions are finished and
  * refuse to acquire again ({@code UnitOfWork.close}, {@link io.github.contextr2dbc.UnitOfWork#isEnded()},
- * {@code Finish.*_AND_END}). {@code Database.close} closes the handle (no new acquisition).</dd>
+ * {@code Finish.*_AND_END}). {@code Database.close} closes the handle (no new acquisition). The
+ * <em>end</em> of a unit of work, decided once by whoever opened it, is a
+ * {@link io.github.contextr2dbc.UnitOfWorkEnd}: commit then close, or close.</dd>
+ * <dt>settings</dt><dd>what a {@link io.github.contextr2dbc.DatabaseBuilder} fixes when it builds a
+ * {@code Database} ({@code DatabaseSettings}, immutable); the handle's runtime (pools, counters, host) is
+ * {@code DatabaseRuntime}.</dd>
  * <dt>retire</dt><dd>a pool generation serves no new acquisition; its pool is disposed when its last
  * connection is released ({@code PoolGeneration.retire}).</dd>
  * <dt>enter / leave</dt><dd>an atomic block is pushed on / popped off a session's block stack; a pool
@@ -81,10 +86,20 @@
  * 1.3 KB and ~4 µs each; only an acquisition that waits is timed here</td><td>the phase is decided once
  * (connection, timeout or cancel); a connection arriving after the timeout or a cancel is released at
  * once</td></tr>
- * <tr><td>{@code NewUnitOfWork}</td><td>{@code inNewUnitOfWork(Mono)} is one subscriber instead of
- * {@code usingWhen} and five operators (empty unit of work 1 124 ns / 760 B at the first cut, now
- * ~0.2 µs / 296 B)</td><td>who finishes the unit of work is decided once, by the first of the work's outcome
- * and the cancel; commit, then close; the close always runs</td></tr>
+ * <tr><td>{@code UnitOfWorkEnd}</td><td>the one end of a unit of work for whoever opened it:
+ * {@code inNewUnitOfWork(Mono)}, {@code inNewUnitOfWork(Flux)} and the Spring WebFilter (before, three
+ * implementations of one contract: a subscriber, {@code usingWhen}, a sink); one object that is also
+ * subscriber of its steps, and skips a step with nothing to do (no {@code Mono.defer} per commit and
+ * close)</td><td>decided once ({@code state}, compare-and-set: commit then close, or close); runs to its
+ * end whatever its callers do; the listener is told before the callers; each caller is told once (a
+ * lock-free list of waiters, swapped for a marker when over); an error no caller took goes to
+ * {@code onErrorDropped}</td></tr>
+ * <tr><td>{@code NewUnitOfWork}</td><td>{@code inNewUnitOfWork(Mono)} and {@code inNewUnitOfWork(Flux)} are
+ * one subscriber each instead of {@code usingWhen} and five operators (empty unit of work 1 124 ns / 760 B
+ * at the first cut, ~0.2 µs / 296 B before {@code UnitOfWorkEnd}, see {@code bench/README.md} for
+ * now)</td><td>the work's outcome and the caller's cancel ask the {@code UnitOfWorkEnd}, which decides once;
+ * the terminal signal goes on only once the unit of work is closed; a {@code Flux}'s demand asked before
+ * the work's subscription is kept and passed on exactly once</td></tr>
  * <tr><td>{@code AtomicRun}</td><td>an atomic block enters with one queue operation and, without before-commit
  * hooks, leaves with one</td><td>entering and leaving are one uncancellable pair; the exit is claimed once
  * ({@code AtomicFrame.claimExit}); a block cancelled while entering is left in the entering turn</td></tr>

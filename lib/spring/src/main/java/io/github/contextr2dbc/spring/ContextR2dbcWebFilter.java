@@ -14,6 +14,7 @@ import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
+import reactor.util.context.Context;
 
 /**
  * Makes every request a {@linkplain UnitOfWork unit of work} and finishes it by the response status.
@@ -138,13 +139,13 @@ public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
             if (routes != null && routes.optedOut(exchange)) {
                 return chain.filter(exchange);
             }
-            return inUnitOfWork(exchange, chain);
+            return inUnitOfWork(exchange, chain, Context.of(context));
         });
     }
 
-    private Mono<Void> inUnitOfWork(ServerWebExchange exchange, WebFilterChain chain) {
+    private Mono<Void> inUnitOfWork(ServerWebExchange exchange, WebFilterChain chain, Context context) {
         RequestUnitOfWork request = new RequestUnitOfWork(UnitOfWork.create(), exchange.getResponse(), this.policy,
-                this.beforeCommit, this.listener);
+                this.beforeCommit, this.listener, context);
         exchange.getAttributes().put(UNIT_OF_WORK_ATTRIBUTE, request.unitOfWork());
         exchange.getResponse().beforeCommit(request::beforeResponseCommit);
         SuccessHeaders successHeaders = SuccessHeaders.of(exchange.getResponse());

@@ -3,14 +3,13 @@ package io.github.contextr2dbc.spring;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.DbSession;
 import io.github.contextr2dbc.UnitOfWork;
+import io.github.contextr2dbc.UnitOfWorkEnd;
 import io.github.contextr2dbc.spring.UnitOfWorkListener.Finished;
 import io.github.contextr2dbc.spring.UnitOfWorkListener.Outcome;
 import org.jspecify.annotations.Nullable;
@@ -22,26 +21,30 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
+import reactor.util.context.Context;
 
 /**
- * One request's unit of work and the rule that finishes it, exactly once, whichever path gets there
- * first: the response about to commit, the handler chain completing with nothing written (empty
- * bodies), the end of a streamed body, a handler error, or a cancel.
+ * One request's unit of work and the rule that ends it, exactly once, whichever path gets there first: the
+ * response about to commit, the handler chain completing with nothing written (empty bodies), the end of a
+ * streamed body, a handler error, or a cancel.
  *
- * <p>The finish (commit or rollback, then close) is started once and runs to its end whatever happens
- * to the subscriber that started it; every later path gets the same outcome.
+ * <p>The end itself is core's {@link UnitOfWorkEnd}, the mechanism {@code UnitOfWork.inNewUnitOfWork} uses
+ * too: decided once (commit then close, or close), run to its end whatever happens to the path that decided
+ * it, its outcome shared by every later path; a failure nobody receives (a cancelled request) goes to
+ * {@code Operators.onErrorDropped}. This class adds what only a request has: the decision by status, the
+ * streamed body, and the report to the {@link UnitOfWorkListener}.
  */
-final class RequestUnitOfWork {
+final class RequestUnitOfWork implements UnitOfWorkEnd.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(RequestUnitOfWork.class);
 
-    private final UnitOfWork unitOfWork;
+    private final UnitOfWorkEnd end;
 
     private final ServerHttpResponse response;
 
     private final CommitPolicy policy;
 
+    /** The before-commit check, watched: its error is the veto. Null for none. */
     @Nullable
     private final Function<? super DbSession, ? extends Publisher<Void>> beforeCommit;
 
@@ -49,22 +52,31 @@ final class RequestUnitOfWork {
 
     private final long startNanos = System.nanoTime();
 
-    private final AtomicReference<@Nullable Mono<Void>> outcome = new AtomicReference<>();
+    /** Why a rollback was asked: the first path asking one sets it (the end's decision says whether it ran). */
+    private final AtomicReference<@Nullable Outcome> rollbackReason = new AtomicReference<>();
+
+    private volatile boolean vetoed;
 
     private volatile boolean streaming;
 
+    /** The sessions as the work left them, noted when the end was decided. */
+    private volatile List<Database> connected = List.of();
+
+    private volatile List<Database> unconnected = List.of();
+
     RequestUnitOfWork(UnitOfWork unitOfWork, ServerHttpResponse response, CommitPolicy policy,
             @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit,
-                    UnitOfWorkListener listener) {
-        this.unitOfWork = unitOfWork;
+                    UnitOfWorkListener listener, Context context) {
+        this.end = UnitOfWorkEnd.of(unitOfWork, this, context);
         this.response = response;
         this.policy = policy;
-        this.beforeCommit = beforeCommit;
+        this.beforeCommit = beforeCommit == null ? null
+                : session -> Flux.defer(() -> beforeCommit.apply(session)).doOnError(error -> this.vetoed = true);
         this.listener = listener;
     }
 
     UnitOfWork unitOfWork() {
-        return this.unitOfWork;
+        return this.end.unitOfWork();
     }
 
     /** The body is streamed: the unit of work finishes at the end of the stream, not when the response commits. */
@@ -80,9 +92,8 @@ final class RequestUnitOfWork {
      */
     Mono<Void> beforeResponseCommit() {
         return Mono.defer(() -> {
-            Mono<Void> started = this.outcome.get();
-            if (started != null) {
-                return started.onErrorResume(error -> Mono.empty());
+            if (this.end.decided() != null) {
+                return this.end.outcome().onErrorResume(error -> Mono.empty());
             }
             return this.streaming ? Mono.empty() : finishByStatus();
         });
@@ -112,7 +123,7 @@ final class RequestUnitOfWork {
 
     /** The handler chain failed: roll back (a failure to do so is suppressed into {@code error}). */
     Mono<Void> afterError(Throwable error) {
-        return finish(Outcome.ROLLED_BACK_ERROR).onErrorResume(failure -> {
+        return rollback(Outcome.ROLLED_BACK_ERROR).onErrorResume(failure -> {
             if (failure != error) {
                 error.addSuppressed(failure);
             }
@@ -120,68 +131,57 @@ final class RequestUnitOfWork {
         });
     }
 
-    /** The request was cancelled: roll back; nobody is left to tell of a failure, so it is logged. */
+    /**
+     * The request was cancelled: roll back, unless the end is under way (it goes on). Nobody is left to tell
+     * of a failure: it goes to {@code Operators.onErrorDropped}.
+     */
     Mono<Void> afterCancel() {
-        return finish(Outcome.ROLLED_BACK_CANCEL).onErrorResume(failure -> {
-            log.warn("Finishing the unit of work of a cancelled request failed", failure);
-            return Mono.empty();
+        return Mono.fromRunnable(() -> {
+            this.rollbackReason.compareAndSet(null, Outcome.ROLLED_BACK_CANCEL);
+            this.end.cancel();
         });
     }
 
     private Mono<Void> finishByStatus() {
         return Mono.defer(() -> {
-            Mono<Void> started = this.outcome.get();
-            if (started != null) {
-                return started;
+            if (this.end.decided() != null) {
+                return this.end.outcome();
             }
             HttpStatusCode status = this.response.getStatusCode();
-            return finish(this.policy.commits(status != null ? status : HttpStatus.OK)
-                    ? Outcome.COMMITTED : Outcome.ROLLED_BACK_STATUS);
+            return this.policy.commits(status != null ? status : HttpStatus.OK)
+                    ? this.end.commit(this.beforeCommit) : rollback(Outcome.ROLLED_BACK_STATUS);
         });
     }
 
-    /** Starts the finish if no path has yet, and returns its outcome (shared by every path). */
-    private Mono<Void> finish(Outcome intended) {
-        Mono<Void> started = this.outcome.get();
-        if (started != null) {
-            return started;
-        }
-        Sinks.Empty<Void> sink = Sinks.empty();
-        Mono<Void> result = sink.asMono();
-        if (!this.outcome.compareAndSet(null, result)) {
-            return this.outcome.get();
-        }
-        // Subscribed here, once, so that the finish runs to its end even if the path that started it is
-        // cancelled; every path (and the sink's late subscribers) sees its outcome.
-        end(intended).subscribe(null, sink::tryEmitError, sink::tryEmitEmpty);
-        return result;
-    }
-
-    private Mono<Void> end(Outcome intended) {
+    private Mono<Void> rollback(Outcome reason) {
         return Mono.defer(() -> {
-            List<Database> connected = new ArrayList<>();
-            List<Database> unconnected = new ArrayList<>();
-            for (DbSession session : this.unitOfWork.sessions()) {
-                (session.isConnected() ? connected : unconnected).add(session.database());
-            }
-            AtomicReference<Outcome> actual = new AtomicReference<>(intended);
-            Mono<Void> work;
-            if (intended == Outcome.COMMITTED) {
-                AtomicBoolean vetoed = new AtomicBoolean();
-                Function<? super DbSession, ? extends Publisher<Void>> check = this.beforeCommit;
-                Function<DbSession, Publisher<Void>> watchedCheck = check == null ? null
-                        : session -> Flux.defer(() -> check.apply(session)).doOnError(error -> vetoed.set(true));
-                work = this.unitOfWork.commit(watchedCheck).onErrorResume(error -> {
-                    actual.set(vetoed.get() ? Outcome.ROLLED_BACK_VETO : Outcome.COMMIT_FAILED);
-                    return Mono.error(error);
-                });
-            } else {
-                work = this.unitOfWork.rollback();
-            }
-            return always(always(work, this.unitOfWork::close), () -> Mono.fromRunnable(() -> report(
-                    new Finished(actual.get(), connected, unconnected,
-                            Duration.ofNanos(System.nanoTime() - this.startNanos)))));
+            this.rollbackReason.compareAndSet(null, reason);
+            return this.end.rollback();
         });
+    }
+
+    @Override
+    public void ending(UnitOfWork unitOfWork, UnitOfWorkEnd.Kind kind) {
+        List<Database> withConnection = new ArrayList<>();
+        List<Database> without = new ArrayList<>();
+        for (DbSession session : unitOfWork.sessions()) {
+            (session.isConnected() ? withConnection : without).add(session.database());
+        }
+        this.connected = withConnection;
+        this.unconnected = without;
+    }
+
+    @Override
+    public void ended(UnitOfWorkEnd.Kind kind, boolean committed, @Nullable Throwable error) {
+        Outcome outcome;
+        if (kind == UnitOfWorkEnd.Kind.COMMIT) {
+            outcome = committed ? Outcome.COMMITTED : this.vetoed ? Outcome.ROLLED_BACK_VETO : Outcome.COMMIT_FAILED;
+        } else {
+            Outcome reason = this.rollbackReason.get();
+            outcome = reason != null ? reason : Outcome.ROLLED_BACK_ERROR;
+        }
+        report(new Finished(outcome, this.connected, this.unconnected,
+                Duration.ofNanos(System.nanoTime() - this.startNanos)));
     }
 
     private void report(Finished finished) {
@@ -202,20 +202,5 @@ final class RequestUnitOfWork {
             names.add(database.name());
         }
         return names;
-    }
-
-    /**
-     * {@code first}, then {@code after} whatever happened; {@code first}'s error wins, a failure of {@code after}
-     * suppressed into it.
-     */
-    private static Mono<Void> always(Mono<Void> first, Supplier<Mono<Void>> after) {
-        return first
-                .onErrorResume(error -> after.get()
-                        .onErrorResume(secondary -> {
-                            error.addSuppressed(secondary);
-                            return Mono.empty();
-                        })
-                        .then(Mono.error(error)))
-                .then(Mono.defer(after));
     }
 }
