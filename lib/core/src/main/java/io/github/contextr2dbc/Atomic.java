@@ -5,11 +5,8 @@ import java.util.Objects;
 
 import io.r2dbc.spi.IsolationLevel;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Publisher;
-import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
 import reactor.util.context.ContextView;
 
 /**
@@ -180,7 +177,7 @@ public final class Atomic {
      */
     public <T> Mono<T> wrap(Mono<T> body) {
         Objects.requireNonNull(body, "body");
-        return new Block<>(this, body);
+        return new AtomicRun.InMono<>(this, body);
     }
 
     /**
@@ -189,59 +186,7 @@ public final class Atomic {
      */
     public <T> Flux<T> wrap(Flux<T> body) {
         Objects.requireNonNull(body, "body");
-        return new StreamingBlock<>(this, body);
-    }
-
-    /** Starts a run of this block for {@code actual}, or fails it (no unit of work). */
-    private <T> void run(CoreSubscriber<? super T> actual, Publisher<? extends T> body, boolean single) {
-        ContextView context = actual.currentContext();
-        UnitOfWork unitOfWork = UnitOfWork.find(context).orElse(null);
-        if (unitOfWork == null) {
-            Operators.error(actual, new NoUnitOfWorkException("atomic(" + this.database.name() + ")"));
-            return;
-        }
-        ContextSession session;
-        try {
-            session = unitOfWork.contextSession(this.database);
-        } catch (IllegalStateException ended) {
-            Operators.error(actual, ended);
-            return;
-        }
-        AtomicRun.subscribe(actual, session, this, frameIn(context, this.database, session), body, single);
-    }
-
-    private static final class Block<T> extends Mono<T> {
-
-        private final Atomic block;
-
-        private final Mono<T> body;
-
-        Block(Atomic block, Mono<T> body) {
-            this.block = block;
-            this.body = body;
-        }
-
-        @Override
-        public void subscribe(CoreSubscriber<? super T> actual) {
-            this.block.run(actual, this.body, true);
-        }
-    }
-
-    private static final class StreamingBlock<T> extends Flux<T> {
-
-        private final Atomic block;
-
-        private final Flux<T> body;
-
-        StreamingBlock(Atomic block, Flux<T> body) {
-            this.block = block;
-            this.body = body;
-        }
-
-        @Override
-        public void subscribe(CoreSubscriber<? super T> actual) {
-            this.block.run(actual, this.body, false);
-        }
+        return new AtomicRun.InFlux<>(this, body);
     }
 
     // ---- the innermost block's state and hooks ----
@@ -376,7 +321,7 @@ public final class Atomic {
      * enclosing block here.
      */
     @Nullable
-    private static AtomicFrame frameIn(ContextView context, Database db, ContextSession session) {
+    static AtomicFrame frameIn(ContextView context, Database db, ContextSession session) {
         AtomicFrame frame = context.getOrDefault(db.atomicKey(), null);
         return frame != null && frame.session == session ? frame : null;
     }

@@ -221,7 +221,7 @@ abstract class AtomicBlocks extends SessionTransaction {
             return Mono.empty();
         }
         Connection connection = this.lease.connection;
-        return statement(connection, "RELEASE SAVEPOINT " + frame.savepoint)
+        return ControlStatement.run(connection, "RELEASE SAVEPOINT " + frame.savepoint)
                 .onErrorResume(failure -> rollbackToSavepoint(connection, frame.savepoint)
                         .onErrorResume(SuppressedFailure.into(failure))
                         .then(Mono.error(failure)));
@@ -256,11 +256,12 @@ abstract class AtomicBlocks extends SessionTransaction {
         this.abortCause = null;
         Connection connection = this.lease.connection;
         return rollbackToSavepoint(connection, frame.savepoint)
-                .then(statement(connection, "RELEASE SAVEPOINT " + frame.savepoint));
+                .then(ControlStatement.run(connection, "RELEASE SAVEPOINT " + frame.savepoint));
     }
 
     private Mono<Void> rollbackToSavepoint(Connection connection, String savepoint) {
-        return statement(connection, "ROLLBACK TO SAVEPOINT " + savepoint).doOnSuccess(done -> this.abortCause = null);
+        return ControlStatement.run(connection, "ROLLBACK TO SAVEPOINT " + savepoint)
+                .doOnSuccess(done -> this.abortCause = null);
     }
 
     /**
@@ -317,7 +318,7 @@ abstract class AtomicBlocks extends SessionTransaction {
         Context subscriberContext = Context.of(context);
         for (AtomicFrame frame : pending) {
             frame.savepointCreated = true;
-            statement(connection, "SAVEPOINT " + frame.savepoint)
+            ControlStatement.run(connection, "SAVEPOINT " + frame.savepoint)
                     .subscribe(new PipelinedAnswer.Savepoint(this, subscriberContext));
         }
     }

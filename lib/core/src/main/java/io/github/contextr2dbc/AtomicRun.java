@@ -7,9 +7,11 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * One run of an {@linkplain Atomic atomic block}: enters the block, runs the body with the block in its
@@ -55,7 +57,8 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     private static final AtomicIntegerFieldUpdater<AtomicRun> STAGE = AtomicIntegerFieldUpdater.newUpdater(
             AtomicRun.class, "stage");
 
-    private final CoreSubscriber<? super T> actual;
+    /** The subscriber (read by the steps, {@link AtomicSteps}). */
+    final CoreSubscriber<? super T> actual;
 
     private final ContextSession session;
 
@@ -92,6 +95,61 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
         this.context = actual.currentContext();
     }
 
+    /** Starts a run of {@code atomic} for {@code actual}, or fails it (no unit of work). */
+    private static <T> void run(Atomic atomic, CoreSubscriber<? super T> actual, Publisher<? extends T> body,
+            boolean single) {
+        ContextView context = actual.currentContext();
+        UnitOfWork unitOfWork = UnitOfWork.find(context).orElse(null);
+        if (unitOfWork == null) {
+            Operators.error(actual, new NoUnitOfWorkException("atomic(" + atomic.database().name() + ")"));
+            return;
+        }
+        ContextSession session;
+        try {
+            session = unitOfWork.contextSession(atomic.database());
+        } catch (IllegalStateException ended) {
+            Operators.error(actual, ended);
+            return;
+        }
+        subscribe(actual, session, atomic, Atomic.frameIn(context, atomic.database(), session), body, single);
+    }
+
+    /** {@link Atomic#wrap(Mono)}. */
+    static final class InMono<T> extends Mono<T> {
+
+        private final Atomic block;
+
+        private final Mono<T> body;
+
+        InMono(Atomic block, Mono<T> body) {
+            this.block = block;
+            this.body = body;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super T> actual) {
+            run(this.block, actual, this.body, true);
+        }
+    }
+
+    /** {@link Atomic#wrap(Flux)}. */
+    static final class InFlux<T> extends Flux<T> {
+
+        private final Atomic block;
+
+        private final Flux<T> body;
+
+        InFlux(Atomic block, Flux<T> body) {
+            this.block = block;
+            this.body = body;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super T> actual) {
+            run(this.block, actual, this.body, false);
+        }
+    }
+
     /** Runs {@code body} as {@code block} on {@code session}, nested in {@code parent}, for {@code actual}. */
     static <T> void subscribe(CoreSubscriber<? super T> actual, ContextSession session, Atomic block,
             @Nullable AtomicFrame parent, Publisher<? extends T> body, boolean single) {
@@ -104,7 +162,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     }
 
     private void enter() {
-        this.session.enterBlock(this.block, this.parent, this).subscribe(new Entering(this));
+        this.session.enterBlock(this.block, this.parent, this).subscribe(new AtomicSteps.Entering(this));
     }
 
     /** An ended block is still being left: enter once it has been, unless cancelled meanwhile. */
@@ -192,7 +250,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     public void onError(Throwable error) {
         markLeaving();
         if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
-            this.session.exitFailed(frameOf()).subscribe(new Exit(this, error, false));
+            this.session.exitFailed(frameOf()).subscribe(new AtomicSteps.Exit(this, error, false));
         } else {
             Operators.onErrorDropped(error, this.context);
         }
@@ -202,7 +260,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
     public void onComplete() {
         markLeaving();
         if (STAGE.compareAndSet(this, RUNNING, EXITING)) {
-            this.session.exitCompleted(frameOf()).subscribe(new Exit(this, null, false));
+            this.session.exitCompleted(frameOf()).subscribe(new AtomicSteps.Exit(this, null, false));
             return;
         }
         T dropped = this.value; // cancelled: the cancel has left the block
@@ -224,7 +282,7 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
             } else if (current == RUNNING) {
                 markLeaving();
                 if (STAGE.compareAndSet(this, RUNNING, CANCELLED)) {
-                    this.session.exitFailed(frameOf()).subscribe(new Exit(this, null, true));
+                    this.session.exitFailed(frameOf()).subscribe(new AtomicSteps.Exit(this, null, true));
                 }
                 return;
             } else {
@@ -277,81 +335,5 @@ final class AtomicRun<T> extends Operators.DeferredSubscription implements CoreS
             this.actual.onNext(result);
         }
         this.actual.onComplete();
-    }
-
-    /** Subscribes to the entering step (never cancelling it). */
-    private static final class Entering implements CoreSubscriber<AtomicFrame> {
-
-        private final AtomicRun<?> run;
-
-        @Nullable
-        private AtomicFrame entered;
-
-        Entering(AtomicRun<?> run) {
-            this.run = run;
-        }
-
-        @Override
-        public Context currentContext() {
-            return this.run.actual.currentContext();
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(AtomicFrame frame) {
-            this.entered = frame;
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            this.run.enterFailed(error);
-        }
-
-        @Override
-        public void onComplete() {
-            this.run.entered(this.entered);
-        }
-    }
-
-    /**
-     * Subscribes to the leaving step (never cancelling it). The body's error, if any, is the outcome, with a
-     * failure of the rollback added to it as suppressed.
-     */
-    private static final class Exit extends OutcomeSubscriber {
-
-        private final AtomicRun<?> run;
-
-        @Nullable
-        private final Throwable earlier;
-
-        private final boolean afterCancel;
-
-        Exit(AtomicRun<?> run, @Nullable Throwable earlier, boolean afterCancel) {
-            super(run.actual.currentContext());
-            this.run = run;
-            this.earlier = earlier;
-            this.afterCancel = afterCancel;
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            Throwable outcome = error;
-            if (this.earlier != null) {
-                if (error != this.earlier) {
-                    this.earlier.addSuppressed(error);
-                }
-                outcome = this.earlier;
-            }
-            this.run.exited(outcome, this.afterCancel);
-        }
-
-        @Override
-        public void onComplete() {
-            this.run.exited(this.earlier, this.afterCancel);
-        }
     }
 }

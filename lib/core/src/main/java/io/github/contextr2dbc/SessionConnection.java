@@ -1,15 +1,12 @@
 package io.github.contextr2dbc;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 
 import io.r2dbc.spi.Batch;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionMetadata;
 import io.r2dbc.spi.IsolationLevel;
-import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Statement;
 import io.r2dbc.spi.TransactionDefinition;
 import io.r2dbc.spi.ValidationDepth;
@@ -203,7 +200,7 @@ final class SessionConnection implements Connection {
 
     @Override
     public Batch createBatch() {
-        return new SessionBatch();
+        return new SessionBatch(this.session);
     }
 
     @Override
@@ -321,38 +318,5 @@ final class SessionConnection implements Connection {
     @Override
     public String toString() {
         return "SessionConnection{" + this.session + "}";
-    }
-
-    /** Records statements, then runs them as one batch on the session's connection. */
-    private final class SessionBatch implements Batch {
-
-        private final List<String> statements = new ArrayList<>(4);
-
-        @Override
-        public Batch add(String sql) {
-            if (sql == null) {
-                throw new IllegalArgumentException("A batch statement must not be null");
-            }
-            this.statements.add(sql);
-            return this;
-        }
-
-        @Override
-        public Publisher<? extends Result> execute() {
-            List<String> recorded = List.copyOf(this.statements);
-            ContextSession session = SessionConnection.this.session;
-            for (String sql : recorded) {
-                RuntimeException refused = StatementGuard.refusal(session, sql);
-                if (refused != null) {
-                    return Flux.error(refused);
-                }
-            }
-            return session.withConnection(connection -> {
-                recorded.forEach(sql -> StatementGuard.sending(session, sql));
-                Batch batch = connection.createBatch();
-                recorded.forEach(batch::add);
-                return Flux.from(batch.execute());
-            });
-        }
     }
 }

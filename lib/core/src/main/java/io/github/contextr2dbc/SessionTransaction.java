@@ -5,7 +5,6 @@ import java.util.function.Function;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.R2dbcException;
-import io.r2dbc.spi.Result;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -191,7 +190,7 @@ abstract class SessionTransaction {
         this.beginFailure = null;
         PipelinedAnswer.Begin answer = new PipelinedAnswer.Begin(this, context);
         this.begun = answer.answered();
-        statement(connection, beginStatement()).subscribe(answer);
+        ControlStatement.run(connection, beginStatement()).subscribe(answer);
     }
 
     /** The {@code BEGIN} of the next transaction: with its own options if it was given some, else the session's. */
@@ -293,7 +292,7 @@ abstract class SessionTransaction {
             if (!open) {
                 return Mono.just(false);
             }
-            return afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true);
+            return afterBegin().then(ControlStatement.run(current.connection, "ROLLBACK")).thenReturn(true);
         });
     }
 
@@ -309,9 +308,9 @@ abstract class SessionTransaction {
             if (this.transactionOpen) {
                 this.hooks.clear();
                 resetTransaction();
-                Mono<Boolean> rollback = afterBegin().then(statement(current.connection, "ROLLBACK")).thenReturn(true);
-                return SuppressedFailure.always(rollback,
-                        current::release).then();
+                Mono<Boolean> rollback = afterBegin().then(ControlStatement.run(current.connection, "ROLLBACK"))
+                        .thenReturn(true);
+                return SuppressedFailure.always(rollback, current::release).then();
             }
             return current.release();
         });
@@ -320,16 +319,6 @@ abstract class SessionTransaction {
     /** Completes when the last {@code BEGIN} has been answered, whatever the answer (a failure was noted). */
     private Mono<Void> afterBegin() {
         return this.beginAnswered ? Mono.empty() : this.begun;
-    }
-
-    /**
-     * Runs one control statement and drains its results. {@code ROLLBACK} goes this way rather than through
-     * {@code Connection.rollbackTransaction()}: the driver skips that call while it has not yet seen the
-     * server confirm a {@code BEGIN} still in flight (after a cancel), while a statement is queued behind
-     * that {@code BEGIN} and so always takes effect.
-     */
-    static Mono<Void> statement(Connection connection, String sql) {
-        return Flux.from(connection.createStatement(sql).execute()).concatMap(Result::getRowsUpdated).then();
     }
 
     boolean mayHaveWritten() {

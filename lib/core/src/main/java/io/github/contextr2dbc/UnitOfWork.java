@@ -2,6 +2,7 @@ package io.github.contextr2dbc;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -19,21 +20,19 @@ import reactor.util.context.ContextView;
  *
  * <p>The Context holds one immutable entry pointing at this object, which is mutable and thread-safe: a
  * session created deep inside any inner {@code Mono} or {@code Flux} is visible to whoever finishes the
- * unit of work. Whoever opens a unit of work finishes it: the WebFilter for requests,
- * {@link #inNewUnitOfWork(Flux)} for jobs and parallel branches, or your own code:
+ * unit of work. Whoever opens a unit of work ends it, through its {@link UnitOfWorkEnd} (commit then close,
+ * or close, decided once): the WebFilter for requests, {@link #inNewUnitOfWork(Flux)} for jobs and parallel
+ * branches, or your own code:
  *
  * <pre>{@code
- * UnitOfWork unitOfWork = UnitOfWork.create();
- * Mono.usingWhen(Mono.just(unitOfWork),
- *         uow -> work().contextWrite(uow.bind()),
- *         UnitOfWork::commit, (uow, error) -> uow.rollback(), UnitOfWork::rollback);
+ * UnitOfWorkEnd end = UnitOfWorkEnd.of(UnitOfWork.create(), null, Context.empty());
+ * Mono.usingWhen(Mono.just(end), e -> work().contextWrite(e.unitOfWork().bind()),
+ *         e -> e.commit(null), (e, error) -> e.rollback(), e -> Mono.fromRunnable(e::cancel));
  * }</pre>
  *
- * <p>Inside, {@link #dbSession(Database)} gets the session:
+ * <p>Inside, {@link #dbSession(Database)} (import it statically) gets the session:
  *
  * <pre>{@code
- * import static io.github.contextr2dbc.UnitOfWork.dbSession;
- *
  * Mono<Long> count = dbSession(main).flatMap(s -> s.sql("SELECT count(*) FROM item").one(r -> r.get(0, Long.class)));
  * }</pre>
  *
@@ -163,7 +162,7 @@ public final class UnitOfWork {
                 }
             }
             ContextSession created = new ContextSession(db);
-            if (this.sessions.compareAndSet(current, inserted(current, created))) {
+            if (this.sessions.compareAndSet(current, UnitOfWorkFinish.inserted(current, created))) {
                 return created;
             }
         }
@@ -228,28 +227,13 @@ public final class UnitOfWork {
      * cancel: the commit, once started, still runs to its end and releases every connection
      */
     public Mono<Void> commit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
-        return Mono.defer(() -> {
-            Mono<Void> commit = commitStep(beforeCommit);
-            return commit == null ? Mono.empty() : commit;
-        });
+        return Mono.defer(() -> Objects.requireNonNullElse(commitStep(beforeCommit), Mono.empty()));
     }
 
     /** {@link #commit(Function)} now: null if there is nothing to commit (every session dormant). */
     @Nullable
     Mono<Void> commitStep(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
-        ContextSession[] all = this.sessions.get();
-        if (UnitOfWorkFinish.allDormant(all)) {
-            return null;
-        }
-        if (all.length == 1 && beforeCommit == null && !all[0].hasBeforeCommitHooks()) {
-            // the common case, one database and nothing to check: no report to assemble
-            ContextSession only = all[0];
-            Mono<Boolean> finish = only.finishQueued(Finish.COMMIT);
-            return Uncancellable.run("Commit of", "a unit of work", only.hasHooks()
-                    ? finish.then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks())))
-                    : finish.then());
-        }
-        return Uncancellable.run("Commit of", "a unit of work", UnitOfWorkFinish.commitInOrder(all, beforeCommit));
+        return UnitOfWorkFinish.commit(this.sessions.get(), beforeCommit);
     }
 
     /**
@@ -279,10 +263,7 @@ public final class UnitOfWork {
      * later ones suppressed into it; cancel: the close, once started, still runs to its end
      */
     public Mono<Void> close() {
-        return Mono.defer(() -> {
-            Mono<Void> close = closeStep();
-            return close == null ? Mono.empty() : close;
-        });
+        return Mono.defer(() -> Objects.requireNonNullElse(closeStep(), Mono.empty()));
     }
 
     /** {@link #close()} now: ends the unit of work; null if no session had anything to finish. */
@@ -293,22 +274,7 @@ public final class UnitOfWork {
             return null;
         }
         this.closedWith = all; // routing (issue 13)
-        // sessions with nothing to finish are ended in place; only the others go through their queues
-        int busy = 0;
-        ContextSession[] toFinish = all;
-        for (int i = 0; i < all.length; i++) {
-            if (!all[i].endIfDormant()) {
-                if (toFinish == all) {
-                    toFinish = new ContextSession[all.length];
-                }
-                toFinish[busy++] = all[i];
-            }
-        }
-        if (busy == 0) {
-            return null;
-        }
-        return Uncancellable.run("Close of", "a unit of work",
-                UnitOfWorkFinish.finishAll(Arrays.copyOf(toFinish, busy), 0, null, Finish.ROLLBACK_AND_END));
+        return UnitOfWorkFinish.close(all);
     }
 
     /**
@@ -378,19 +344,4 @@ public final class UnitOfWork {
     public String toString() {
         return "UnitOfWork" + Arrays.toString(this.sessions.get());
     }
-
-    // ---- internals ----
-
-    private static ContextSession[] inserted(ContextSession[] current, ContextSession added) {
-        ContextSession[] next = new ContextSession[current.length + 1];
-        int at = 0;
-        while (at < current.length && current[at].database().order() < added.database().order()) {
-            at++;
-        }
-        System.arraycopy(current, 0, next, 0, at);
-        next[at] = added;
-        System.arraycopy(current, at, next, at + 1, current.length - at);
-        return next;
-    }
-
 }

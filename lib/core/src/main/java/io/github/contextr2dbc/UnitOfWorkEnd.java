@@ -6,9 +6,9 @@ import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
-import org.reactivestreams.Subscription;
-import reactor.core.CoreSubscriber;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
 
@@ -36,13 +36,8 @@ import reactor.util.context.Context;
  */
 public final class UnitOfWorkEnd {
 
-    /** How the end was decided. */
-    public enum Kind {
-        /** Commit, then close. */
-        COMMIT,
-        /** Close: roll back. */
-        ROLLBACK
-    }
+    /** How the end was decided: {@code COMMIT} (commit, then close) or {@code ROLLBACK} (close). */
+    public enum Kind { COMMIT, ROLLBACK }
 
     /** Told how the end went, by whoever opened the unit of work (e.g. for metrics); must not throw. */
     public interface Listener {
@@ -140,7 +135,7 @@ public final class UnitOfWorkEnd {
      * close suppressed into it), else the close's; cancel: detaches, the end runs on
      */
     public Mono<Void> commit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
-        return new Asked(this, COMMITTING, beforeCommit);
+        return asked(COMMITTING, beforeCommit);
     }
 
     /**
@@ -151,7 +146,7 @@ public final class UnitOfWorkEnd {
      * cancel: detaches, the end runs on
      */
     public Mono<Void> rollback() {
-        return new Asked(this, ROLLING_BACK, null);
+        return asked(ROLLING_BACK, null);
     }
 
     /**
@@ -160,7 +155,7 @@ public final class UnitOfWorkEnd {
      * @return a cold {@link Mono}: complete or error as the end; cancel: detaches
      */
     public Mono<Void> outcome() {
-        return new Asked(this, OPEN, null);
+        return asked(OPEN, null);
     }
 
     /**
@@ -197,7 +192,7 @@ public final class UnitOfWorkEnd {
         if (how == COMMITTING) {
             Mono<Void> commit = this.unitOfWork.commitStep(beforeCommit);
             if (commit != null) {
-                commit.subscribe(new Step(this, true));
+                commit.subscribe(new Step(this, true, null));
                 return true;
             }
         }
@@ -267,8 +262,7 @@ public final class UnitOfWorkEnd {
 
     @Override
     public String toString() {
-        Kind kind = decided();
-        return "UnitOfWorkEnd{" + (kind == null ? "open" : kind) + (this.waiters == ENDED ? ", over" : "") + "}";
+        return "UnitOfWorkEnd{" + decided() + (this.waiters == ENDED ? ", over" : "") + "}";
     }
 
     /** A step of the end: the commit (then the close), or the close (then the outcome). */
@@ -281,10 +275,6 @@ public final class UnitOfWorkEnd {
         /** For the close: the commit's failure, which stays the outcome. */
         @Nullable
         private final Throwable earlier;
-
-        Step(UnitOfWorkEnd end, boolean commit) {
-            this(end, commit, null);
-        }
 
         Step(UnitOfWorkEnd end, boolean commit, @Nullable Throwable earlier) {
             super(end.context);
@@ -317,53 +307,42 @@ public final class UnitOfWorkEnd {
         }
     }
 
-    /** {@link #commit(Function)}, {@link #rollback()} and {@link #outcome()}: one caller asking. */
-    private static final class Asked extends Mono<Void> {
-
-        private final UnitOfWorkEnd end;
-
-        private final int how;
-
-        @Nullable
-        private final Function<? super DbSession, ? extends Publisher<Void>> beforeCommit;
-
-        Asked(UnitOfWorkEnd end, int how, @Nullable Function<? super DbSession, ? extends Publisher<Void>> check) {
-            this.end = end;
-            this.how = how;
-            this.beforeCommit = check;
-        }
-
-        @Override
-        public void subscribe(CoreSubscriber<? super Void> actual) {
-            Caller caller = new Caller(actual);
-            actual.onSubscribe(caller);
-            if (this.how == OPEN || !this.end.decide(this.how, this.beforeCommit, caller)) {
-                this.end.await(caller);
+    /** {@link #commit(Function)}, {@link #rollback()} and {@link #outcome()} ({@code how}: OPEN): one caller asking. */
+    private Mono<Void> asked(int how, @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+        return Mono.create(sink -> {
+            Caller caller = new Caller(sink);
+            sink.onCancel(caller);
+            if (how == OPEN || !decide(how, beforeCommit, caller)) {
+                await(caller);
             }
-        }
+        });
     }
 
     /** A caller waiting for the outcome; its cancel only detaches it. */
-    private static final class Caller extends Operators.MonoSubscriber<Void, Void> implements Waiter {
+    private static final class Caller implements Waiter, Disposable {
 
-        Caller(CoreSubscriber<? super Void> actual) {
-            super(actual);
+        private final MonoSink<Void> sink;
+
+        private volatile boolean cancelled;
+
+        Caller(MonoSink<Void> sink) {
+            this.sink = sink;
         }
 
         @Override
-        public void onSubscribe(Subscription subscription) {
-            // never subscribed to anything: the end tells it
+        public void dispose() {
+            this.cancelled = true;
         }
 
         @Override
         public boolean ended(@Nullable Throwable error) {
-            if (isCancelled()) {
+            if (this.cancelled) {
                 return false;
             }
             if (error != null) {
-                this.actual.onError(error);
+                this.sink.error(error);
             } else {
-                this.actual.onComplete();
+                this.sink.success();
             }
             return true;
         }

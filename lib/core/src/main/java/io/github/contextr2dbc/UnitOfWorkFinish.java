@@ -12,7 +12,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * How a {@link UnitOfWork} finishes its sessions: commits in the fixed order (the checks and hooks first,
- * a partial commit reported as such), and rolls back every session even if some fail.
+ * a partial commit reported as such), rolls back every session even if some fail, and closes (ends) them;
+ * and the fixed order itself (sessions sorted by {@link Database#order()}).
  */
 final class UnitOfWorkFinish {
 
@@ -39,6 +40,60 @@ final class UnitOfWorkFinish {
                                             .then(Mono.error(failure)))))
                     .then(Mono.defer(() -> CommitHooks.runOnCommit(afterCommit)));
         });
+    }
+
+    /** {@link UnitOfWork#commit(Function)} of {@code all} now: null if there is nothing to commit (all dormant). */
+    @Nullable
+    static Mono<Void> commit(ContextSession[] all,
+            @Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
+        if (allDormant(all)) {
+            return null;
+        }
+        if (all.length == 1 && beforeCommit == null && !all[0].hasBeforeCommitHooks()) {
+            // the common case, one database and nothing to check: no report to assemble
+            ContextSession only = all[0];
+            Mono<Boolean> finish = only.finishQueued(Finish.COMMIT);
+            return Uncancellable.run("Commit of", "a unit of work", only.hasHooks()
+                    ? finish.then(Mono.defer(() -> CommitHooks.runOnCommit(only.takeCommittedHooks())))
+                    : finish.then());
+        }
+        return Uncancellable.run("Commit of", "a unit of work", commitInOrder(all, beforeCommit));
+    }
+
+    /**
+     * {@link UnitOfWork#close()} of {@code all} (the unit of work has just ended): sessions with nothing to finish
+     * are ended in place, the others go through their queues. Null if none had anything to finish.
+     */
+    @Nullable
+    static Mono<Void> close(ContextSession[] all) {
+        int busy = 0;
+        ContextSession[] toFinish = all;
+        for (int i = 0; i < all.length; i++) {
+            if (!all[i].endIfDormant()) {
+                if (toFinish == all) {
+                    toFinish = new ContextSession[all.length];
+                }
+                toFinish[busy++] = all[i];
+            }
+        }
+        if (busy == 0) {
+            return null;
+        }
+        return Uncancellable.run("Close of", "a unit of work",
+                finishAll(Arrays.copyOf(toFinish, busy), 0, null, Finish.ROLLBACK_AND_END));
+    }
+
+    /** {@code current} with {@code added} inserted in finishing order ({@link Database#order()}). */
+    static ContextSession[] inserted(ContextSession[] current, ContextSession added) {
+        ContextSession[] next = new ContextSession[current.length + 1];
+        int at = 0;
+        while (at < current.length && current[at].database().order() < added.database().order()) {
+            at++;
+        }
+        System.arraycopy(current, 0, next, 0, at);
+        next[at] = added;
+        System.arraycopy(current, at, next, at + 1, current.length - at);
+        return next;
     }
 
     static boolean allDormant(ContextSession[] all) {

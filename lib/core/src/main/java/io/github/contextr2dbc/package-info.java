@@ -33,6 +33,9 @@
  * <dt>settings</dt><dd>what a {@link io.github.contextr2dbc.DatabaseBuilder} fixes when it builds a
  * {@code Database} ({@code DatabaseSettings}, immutable); the handle's runtime (pools, counters, host) is
  * {@code DatabaseRuntime}.</dd>
+ * <dt>control statement</dt><dd>{@code BEGIN}, {@code SAVEPOINT}, {@code RELEASE SAVEPOINT},
+ * {@code ROLLBACK TO SAVEPOINT}, {@code ROLLBACK} sent as SQL by the session itself ({@code ControlStatement}),
+ * never a user's statement.</dd>
  * <dt>retire</dt><dd>a pool generation serves no new acquisition; its pool is disposed when its last
  * connection is released ({@code PoolGeneration.retire}).</dd>
  * <dt>enter / leave</dt><dd>an atomic block is pushed on / popped off a session's block stack; a pool
@@ -100,9 +103,10 @@
  * now)</td><td>the work's outcome and the caller's cancel ask the {@code UnitOfWorkEnd}, which decides once;
  * the terminal signal goes on only once the unit of work is closed; a {@code Flux}'s demand asked before
  * the work's subscription is kept and passed on exactly once</td></tr>
- * <tr><td>{@code AtomicRun}</td><td>an atomic block enters with one queue operation and, without before-commit
- * hooks, leaves with one</td><td>entering and leaving are one uncancellable pair; the exit is claimed once
- * ({@code AtomicFrame.claimExit}); a block cancelled while entering is left in the entering turn</td></tr>
+ * <tr><td>{@code AtomicRun} (its two steps in {@code AtomicSteps})</td><td>an atomic block enters with one queue
+ * operation and, without before-commit hooks, leaves with one; {@code Atomic.wrap} returns its
+ * {@code InMono}/{@code InFlux} directly</td><td>entering and leaving are one uncancellable pair; the exit is
+ * claimed once ({@code AtomicFrame.claimExit}); a block cancelled while entering is left in the entering turn</td></tr>
  * <tr><td>{@code OutcomeSubscriber}</td><td>the one shape of the small subscribers that run a step to its
  * end</td><td>requests unbounded, never cancels, ignores values</td></tr>
  * </table>
