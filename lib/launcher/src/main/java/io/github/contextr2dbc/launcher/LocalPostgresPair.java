@@ -141,6 +141,21 @@ final class LocalPostgresPair extends AbstractPostgresPair {
     /**
      * {@inheritDoc}
      *
+     * <p>Writes {@code standby.signal} and a {@code primary_conninfo} naming the replica's port into the
+     * primary's folder, then runs {@code pg_ctl start -w} on the same port as before.
+     */
+    @Override
+    public synchronized void startPrimaryAsStandby() {
+        requireOpen();
+        primary.becomeStandbyOf(replica);
+        primary.start();
+        log.info("Started the old primary (127.0.0.1:{}) as a standby of 127.0.0.1:{}", primary.port(),
+                replica.port());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
      * <p>Runs {@code pg_basebackup -R} from the primary into {@code replica2/} of the run folder and starts it on a
      * free port (about a second).
      */

@@ -210,6 +210,20 @@ public interface PostgresPair extends AutoCloseable {
     void startPrimary();
 
     /**
+     * Starts the stopped primary again as a hot standby of the (promoted) replica: what an old primary that
+     * comes back after a failover looks like to an application that still connects to it. It accepts
+     * connections on the same port, {@code pg_is_in_recovery()} is {@code true} and a write fails with SQLSTATE
+     * 25006. (It may not be able to follow the promoted replica's new timeline without {@code pg_rewind}; it is
+     * read-only either way.) Usually preceded by {@link #stopPrimary()} and {@link #promoteReplica()}.
+     *
+     * @throws UnsupportedOperationException for an external pair, and for Testcontainers
+     */
+    default void startPrimaryAsStandby() {
+        throw new UnsupportedOperationException("Restarting the primary as a standby needs the local provider "
+                + "(PostgreSQL server binaries), not " + kind());
+    }
+
+    /**
      * Promotes the replica to a read-write primary and waits until {@code pg_is_in_recovery()} is
      * {@code false}. Usually preceded by {@link #stopPrimary()}; the pair no longer replicates afterwards.
      *
