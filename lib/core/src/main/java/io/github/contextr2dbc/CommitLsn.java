@@ -14,6 +14,10 @@ import reactor.core.publisher.Mono;
  * gives the commit another meaning (a test's savepoint, an instrumented connection) keeps it. If the commit
  * fails (a deferred constraint), the commit's error is the error; a failed position query only means no
  * position ({@link Lsn#NONE}).
+ *
+ * <p>Cancel: both messages leave when the result is subscribed; a cancel after that does not stop the commit, and
+ * the driver drains both answers, so the connection stays in step for its next statement ({@code CommitLsnIT}
+ * cancels at random points, 300 times on one connection). Sessions never cancel a commit that started.
  */
 final class CommitLsn {
 
