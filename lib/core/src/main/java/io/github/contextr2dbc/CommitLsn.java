@@ -1,5 +1,7 @@
 package io.github.contextr2dbc;
 
+import java.util.Optional;
+
 import io.r2dbc.spi.Connection;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -24,6 +26,15 @@ final class CommitLsn {
     static final String POSITION = "SELECT pg_current_wal_insert_lsn()::text";
 
     private CommitLsn() {
+    }
+
+    /** The highest position a commit of {@code unitOfWork} reported (also after it ended), if any. */
+    static Optional<String> highest(UnitOfWork unitOfWork) {
+        long highest = Lsn.NONE;
+        for (ContextSession session : unitOfWork.sessionsEvenEnded()) {
+            highest = Math.max(highest, session.commitLsn());
+        }
+        return highest == Lsn.NONE ? Optional.empty() : Optional.of(Lsn.format(highest));
     }
 
     /** Commits; the value is the WAL position after the commit ({@link Lsn#NONE} if none could be read). */
