@@ -3,6 +3,7 @@ package io.github.contextr2dbc;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import io.r2dbc.spi.ConnectionFactory;
 import org.jspecify.annotations.Nullable;
@@ -62,6 +63,24 @@ public final class DatabaseBuilder {
      */
     public DatabaseBuilder url(String url) {
         UrlConnectionFactories parsed = UrlConnectionFactories.parse(url);
+        this.host = parsed.host();
+        this.connectionFactoryCreator = parsed::forHost;
+        this.hostSwitchable = true;
+        return this;
+    }
+
+    /**
+     * Like {@link #url(String)}, with a password asked for each new connection (and only then): for
+     * credentials that rotate (a secret manager's current value, a cloud IAM token). The driver is given the
+     * supplier as its {@code password} option (r2dbc-postgresql calls it per connection); a password in the
+     * URL is replaced. The supplier runs where connections are made (a Reactor thread): it must not block;
+     * keep the current value in memory and refresh it in the background.
+     *
+     * @throws IllegalArgumentException if the URL cannot be parsed or names no host
+     */
+    public DatabaseBuilder url(String url, Supplier<? extends CharSequence> password) {
+        Objects.requireNonNull(password, "password");
+        UrlConnectionFactories parsed = UrlConnectionFactories.parse(url).withPassword(password);
         this.host = parsed.host();
         this.connectionFactoryCreator = parsed::forHost;
         this.hostSwitchable = true;

@@ -38,11 +38,13 @@ import reactor.core.publisher.Mono;
  * <p>The answer is cached: a session costs nothing more than a volatile read until something fails. Connecting to
  * the current host failing as unreachable (connection refused, reset, timed out: an R2DBC resource exception)
  * marks the answer stale, and the failing acquisition ends with a {@link PrimaryUnavailableException} (the web layer
- * answers 503). The next session then asks every candidate, one short connection each (one resolution at a time,
- * shared by every session waiting for it); the first that is not in recovery becomes the database's host. If none
- * is, that session fails at once with {@link PrimaryUnavailableException} and the next one asks again. Code that
- * sees a primary refuse a write as read-only (SQLSTATE 25006: the old primary came back as a standby) calls
- * {@link #markStale()}.
+ * answers 503). So does a statement on the current host refused as read-only (SQLSTATE 25006: the old primary came
+ * back as a standby), seen on the connections this resolver's factory makes; that statement's error is passed on
+ * unchanged (a 503 {@code read-only} problem on the web). The next session then asks every candidate, one short
+ * connection each (one resolution at a time, shared by every session waiting for it); the first that is not in
+ * recovery becomes the database's host. If none is, that session fails at once with
+ * {@link PrimaryUnavailableException} and the next one asks again.
+ * {@link #markStale()} forces the same from outside.
  *
  * <p>What r2dbc-postgresql offers by itself, and where this differs: a URL with several hosts and
  * {@code targetServerType=primary}
@@ -114,7 +116,7 @@ public final class PrimaryResolver {
     }
 
     /**
-     * For {@link Database.Builder#beforeSession}: nothing while the primary is known and is {@code db}'s host;
+     * For {@link DatabaseBuilder#beforeSession}: nothing while the primary is known and is {@code db}'s host;
      * otherwise finds the primary and switches {@code db} to it.
      *
      * @return a {@link Mono}: complete once {@code db} is on the primary; error: {@link PrimaryUnavailableException}
@@ -132,8 +134,10 @@ public final class PrimaryResolver {
     }
 
     /**
-     * For {@link Database.Builder#connectionFactory(String, Function)}: the creator's factory for {@code host},
-     * whose failures to connect mark the primary stale and end as {@link PrimaryUnavailableException}.
+     * For {@link DatabaseBuilder#connectionFactory(String, Function)}: the creator's factory for {@code host},
+     * whose failures to connect mark the primary stale and end as {@link PrimaryUnavailableException}, and whose
+     * connections mark it stale when a statement is refused as read-only (SQLSTATE 25006). The connections are
+     * the driver's, wrapped ({@link io.r2dbc.spi.Wrapped#unwrap()} gives the driver's).
      */
     public ConnectionFactory connectionFactory(String host) {
         ConnectionFactory known = this.factories.get(host);
@@ -141,7 +145,9 @@ public final class PrimaryResolver {
         return new ConnectionFactory() {
             @Override
             public Publisher<? extends Connection> create() {
-                return Mono.from(factory.create()).onErrorMap(PrimaryResolver::unreachable, error -> {
+                return Mono.from(factory.create()).<Connection>map(connection ->
+                        new PrimaryConnection(connection, () -> refusedAsReadOnly(host))
+                ).onErrorMap(PrimaryResolver::unreachable, error -> {
                     if (host.equals(PrimaryResolver.this.primary)) {
                         log.warn("The primary {} cannot be reached ({}): looking for the primary again", host,
                                 error.toString());
@@ -157,6 +163,20 @@ public final class PrimaryResolver {
                 return factory.getMetadata();
             }
         };
+    }
+
+    /**
+     * A statement on {@code host} was refused as read-only (SQLSTATE 25006): if that host is the known primary, it
+     * is not any more (an old primary back as a standby); the next session looks for the primary. A healthy
+     * primary refusing a write in a {@code READ ONLY} transaction costs one needless look (it finds the same
+     * host, and nothing changes).
+     */
+    private void refusedAsReadOnly(String host) {
+        if (host.equals(this.primary)) {
+            log.warn("The primary {} refused a statement as read-only (SQLSTATE 25006): looking for the primary "
+                    + "again", host);
+            markStale();
+        }
     }
 
     private static boolean unreachable(Throwable error) {

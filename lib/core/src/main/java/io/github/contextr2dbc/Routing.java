@@ -2,15 +2,14 @@ package io.github.contextr2dbc;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
-import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -20,7 +19,7 @@ import reactor.util.context.ContextView;
 /**
  * Sends reads to replicas and writes to primaries, in the current unit of work: Django's database routers,
  * Rails' database selector and read-your-own-writes, for a primary with streaming replicas (declared with
- * {@link Database.Builder#replicaOf(Database)}).
+ * {@link DatabaseBuilder#replicaOf(Database)}).
  *
  * <pre>{@code
  * Database main = Database.builder("main").url(primaryUrl).build();
@@ -71,44 +70,17 @@ public final class Routing {
 
     private final Database defaultDatabase;
 
-    private final List<Router> routers;
-
-    private final ReplicaBalancer balancer;
-
-    /** Each primary with replicas, and its replicas' states. */
-    private final Map<Database, List<ReplicaState>> replicaSets;
-
-    /** Every replica's state. */
-    private final Map<Database, ReplicaState> replicaStates;
+    /** Where a routed read or write goes, and the count of each decision. */
+    private final RoutingRules rules;
 
     private final ReplicaChecks checks;
 
-    private final Duration replayWait;
-
-    private final LongAdder[] decisions = new LongAdder[RoutingDecision.values().length];
-
     private Routing(Builder builder) {
         this.defaultDatabase = builder.defaultDatabase;
-        this.routers = List.copyOf(builder.routers);
-        this.balancer = builder.balancer;
-        this.replayWait = builder.replayWait;
-        Map<Database, List<ReplicaState>> sets = new LinkedHashMap<>();
-        Map<Database, ReplicaState> states = new LinkedHashMap<>();
-        for (Database db : builder.databases.keySet()) {
-            Database primary = db.replicaOf();
-            if (primary != null) {
-                ReplicaState state = new ReplicaState(db);
-                states.put(db, state);
-                sets.computeIfAbsent(primary, p -> new ArrayList<>()).add(state);
-            }
-        }
-        sets.replaceAll((primary, list) -> List.copyOf(list));
-        this.replicaSets = sets;
-        this.replicaStates = states;
-        this.checks = new ReplicaChecks(sets, builder.maxLagBytes, builder.checkInterval, builder.checkTimeout);
-        for (int i = 0; i < this.decisions.length; i++) {
-            this.decisions[i] = new LongAdder();
-        }
+        this.rules = new RoutingRules(builder.defaultDatabase, builder.databases.keySet(), builder.routers,
+                builder.balancer, builder.replayWait);
+        this.checks = new ReplicaChecks(this.rules.replicaSets(), builder.maxLagBytes, builder.checkInterval,
+                builder.checkTimeout);
     }
 
     /** A builder routing, by default, to {@code defaultDatabase} (a primary, usually). */
@@ -120,8 +92,6 @@ public final class Routing {
     public Database defaultDatabase() {
         return this.defaultDatabase;
     }
-
-    // ---- routed sessions ----
 
     /** {@link #readSession(RoutingHint)} with {@link RoutingHint#NONE}. */
     public Mono<DbSession> readSession() {
@@ -137,40 +107,14 @@ public final class Routing {
      */
     public Mono<DbSession> readSession(RoutingHint hint) {
         Objects.requireNonNull(hint, "hint");
+        return inUnitOfWork("readSession", hint, this.rules::read);
+    }
+
+    private static Mono<DbSession> inUnitOfWork(String method, RoutingHint hint, RoutingRules.Route route) {
         return Mono.deferContextual(context -> {
             UnitOfWork unitOfWork = context.getOrDefault(UnitOfWork.class, null);
-            if (unitOfWork == null) {
-                return Mono.error(new NoUnitOfWorkException("Routing.readSession(" + hint + ")"));
-            }
-            ReadScope scope = context.getOrDefault(SCOPE_KEY, ReadScope.DEFAULT);
-            Database forced = hint.using() != null ? hint.using() : scope.using;
-            if (forced != null) {
-                return Mono.just(decided(RoutingDecision.USING, unitOfWork, forced));
-            }
-            Database target = readTarget(hint);
-            Database primary = target.replicaOf() != null ? target.replicaOf() : target;
-            List<ReplicaState> replicas = this.replicaSets.get(primary);
-            if (replicas == null) {
-                return Mono.just(decided(RoutingDecision.PRIMARY, unitOfWork, target));
-            }
-            if (scope.primaryOnly) {
-                return Mono.just(decided(RoutingDecision.PRIMARY, unitOfWork, primary));
-            }
-            ContextSession primarySession = unitOfWork.existingSession(primary);
-            if (primarySession != null && primarySession.mayHaveWritten()) {
-                return Mono.just(decided(RoutingDecision.PRIMARY_AFTER_WRITE, unitOfWork, primary));
-            }
-            ReplicaState chosen = target == primary ? pick(replicas, hint, scope.minLsn)
-                    : inRotation(this.replicaStates.get(target));
-            if (chosen == null) {
-                return Mono.just(decided(RoutingDecision.FALLBACK_NO_REPLICA, unitOfWork, primary));
-            }
-            if (scope.minLsn == Lsn.NONE || chosen.replayLsn() >= scope.minLsn) {
-                return Mono.just(decided(RoutingDecision.REPLICA, unitOfWork, chosen.replica));
-            }
-            return chosen.reached(scope.minLsn, this.replayWait).map(reached -> reached
-                    ? decided(RoutingDecision.REPLICA, unitOfWork, chosen.replica)
-                    : decided(RoutingDecision.FALLBACK_LAGGING, unitOfWork, primary));
+            return unitOfWork == null ? Mono.error(new NoUnitOfWorkException("Routing." + method + "(" + hint + ")"))
+                    : route.session(unitOfWork, scope(context), hint);
         });
     }
 
@@ -188,15 +132,7 @@ public final class Routing {
      */
     public Mono<DbSession> writeSession(RoutingHint hint) {
         Objects.requireNonNull(hint, "hint");
-        return Mono.deferContextual(context -> {
-            UnitOfWork unitOfWork = context.getOrDefault(UnitOfWork.class, null);
-            if (unitOfWork == null) {
-                return Mono.error(new NoUnitOfWorkException("Routing.writeSession(" + hint + ")"));
-            }
-            ReadScope scope = context.getOrDefault(SCOPE_KEY, ReadScope.DEFAULT);
-            Database forced = hint.using() != null ? hint.using() : scope.using;
-            return Mono.fromCallable(() -> unitOfWork.session(forced != null ? forced : dbForWrite(hint)));
-        });
+        return inUnitOfWork("writeSession", hint, this.rules::write);
     }
 
     /**
@@ -204,75 +140,13 @@ public final class Routing {
      * replica's primary for a replica.
      */
     public Database dbForWrite(RoutingHint hint) {
-        Database target = null;
-        for (Router router : this.routers) {
-            target = router.dbForWrite(hint);
-            if (target != null) {
-                break;
-            }
-        }
-        if (target == null) {
-            target = this.defaultDatabase;
-        }
-        return target.replicaOf() != null ? target.replicaOf() : target;
-    }
-
-    private Database readTarget(RoutingHint hint) {
-        for (Router router : this.routers) {
-            Database target = router.dbForRead(hint);
-            if (target != null) {
-                return target;
-            }
-        }
-        return this.defaultDatabase;
-    }
-
-    @Nullable
-    private ReplicaState pick(List<ReplicaState> replicas, RoutingHint hint, long minLsn) {
-        List<Database> candidates = null;
-        ReplicaState caughtUp = null;
-        int count = 0;
-        ReplicaState only = null;
-        for (ReplicaState state : replicas) {
-            if (state.inRotation()) {
-                count++;
-                only = state;
-                if (caughtUp == null && minLsn != Lsn.NONE && state.replayLsn() >= minLsn) {
-                    caughtUp = state;
-                }
-            }
-        }
-        if (caughtUp != null) {
-            return caughtUp;
-        }
-        if (count <= 1) {
-            return only;
-        }
-        candidates = new ArrayList<>(count);
-        for (ReplicaState state : replicas) {
-            if (state.inRotation()) {
-                candidates.add(state.replica);
-            }
-        }
-        return this.replicaStates.get(this.balancer.pick(candidates, hint));
-    }
-
-    @Nullable
-    private static ReplicaState inRotation(@Nullable ReplicaState state) {
-        return state != null && state.inRotation() ? state : null;
-    }
-
-    private DbSession decided(RoutingDecision decision, UnitOfWork unitOfWork, Database db) {
-        this.decisions[decision.ordinal()].increment();
-        return unitOfWork.session(db);
+        return this.rules.dbForWrite(hint);
     }
 
     /** How many routed reads were decided {@code decision} since this routing was built. */
     public long decisions(RoutingDecision decision) {
-        return this.decisions[decision.ordinal()].sum();
+        return this.rules.decisions(decision);
     }
-
-    // ---- the Reactor Context: per block ----
 
     /**
      * Runs {@code work} with every routed read and write inside it going to exactly {@code db} (Django's
@@ -281,14 +155,17 @@ public final class Routing {
      * @return {@code work}, with {@code db} in its Context: complete, error and cancel are {@code work}'s
      */
     public static <T> Mono<T> using(Database db, Mono<T> work) {
-        Objects.requireNonNull(db, "db");
-        return work.contextWrite(context -> context.put(SCOPE_KEY, scope(context).with(db)));
+        return work.contextWrite(forcing(db));
     }
 
     /** Like {@link #using(Database, Mono)}, for a {@link Flux}. */
     public static <T> Flux<T> using(Database db, Flux<T> work) {
+        return work.contextWrite(forcing(db));
+    }
+
+    private static Function<Context, Context> forcing(Database db) {
         Objects.requireNonNull(db, "db");
-        return work.contextWrite(context -> context.put(SCOPE_KEY, scope(context).with(db)));
+        return context -> context.put(SCOPE_KEY, scope(context).with(db));
     }
 
     /**
@@ -326,19 +203,13 @@ public final class Routing {
      * on such a primary, or the commits did not report one.
      */
     public static Optional<String> commitLsn(UnitOfWork unitOfWork) {
-        long highest = Lsn.NONE;
-        for (ContextSession session : unitOfWork.sessionsEvenEnded()) {
-            highest = Math.max(highest, session.commitLsn());
-        }
-        return highest == Lsn.NONE ? Optional.empty() : Optional.of(Lsn.format(highest));
+        return CommitLsn.highest(unitOfWork);
     }
 
     /** Whether {@code a} is at or past {@code b}, both WAL positions as PostgreSQL prints them. */
     public static boolean lsnAtOrPast(String a, String b) {
         return Long.compareUnsigned(Lsn.parse(a), Lsn.parse(b)) >= 0;
     }
-
-    // ---- background checks (ReplicaChecks) ----
 
     /** Every replica and what the last check found, in declaration order. */
     public List<ReplicaStatus> replicas() {
@@ -368,28 +239,20 @@ public final class Routing {
 
     @Override
     public String toString() {
-        return "Routing{default " + this.defaultDatabase.name() + ", " + this.replicaStates.size() + " replicas, "
-                + this.routers.size() + " routers}";
+        return "Routing{default " + this.defaultDatabase.name() + ", " + this.rules.replicaCount() + " replicas, "
+                + this.rules.routerCount() + " routers}";
     }
-
 
     /** Builds a {@link Routing}; every setter names its default. */
     public static final class Builder {
 
         private final Database defaultDatabase;
-
         private final Map<Database, Boolean> databases = new LinkedHashMap<>();
-
         private final List<Router> routers = new ArrayList<>();
-
         private ReplicaBalancer balancer = ReplicaBalancer.roundRobin();
-
         private long maxLagBytes = 16L * 1024 * 1024;
-
         private Duration checkInterval = Duration.ofSeconds(1);
-
         private Duration checkTimeout = Duration.ofSeconds(2);
-
         private Duration replayWait = Duration.ofMillis(50);
 
         private Builder(Database defaultDatabase) {
@@ -399,13 +262,10 @@ public final class Routing {
 
         /**
          * Databases routing knows of, besides the default one; replicas among them (built with
-         * {@link Database.Builder#replicaOf(Database)}) are grouped by primary, in the order given.
+         * {@link DatabaseBuilder#replicaOf(Database)}) are grouped by primary, in the order given.
          */
         public Builder databases(Database... databases) {
-            for (Database db : databases) {
-                this.databases.put(Objects.requireNonNull(db, "database"), Boolean.TRUE);
-            }
-            return this;
+            return databases(Arrays.asList(databases));
         }
 
         /** Like {@link #databases(Database...)}. */

@@ -1,8 +1,11 @@
 package io.github.contextr2dbc;
 
+import java.util.function.Supplier;
+
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
+import io.r2dbc.spi.Option;
 
 /**
  * The connection factories of an R2DBC URL given to {@link DatabaseBuilder#url(String)}: one per host,
@@ -49,6 +52,16 @@ final class UrlConnectionFactories {
         }
         Object port = options.getValue(ConnectionFactoryOptions.PORT);
         return new UrlConnectionFactories(url, options, port == null ? host.toString() : host + ":" + port);
+    }
+
+    /**
+     * The same URL with {@code password} as the driver's password option, a supplier the driver asks for each
+     * new connection (routing, issue 13: rotating credentials).
+     */
+    UrlConnectionFactories withPassword(Supplier<? extends CharSequence> password) {
+        Supplier<CharSequence> supplier = password::get;
+        return new UrlConnectionFactories(this.url, this.options.mutate()
+                .option(Option.<Object>valueOf("password"), supplier).build(), this.host);
     }
 
     /** The URL's host ({@code host} or {@code host:port}). */

@@ -28,6 +28,83 @@ class FailoverIT {
         return dbSession(db).flatMap(session -> session.sql("INSERT INTO item VALUES ($1)").bind(0, id).rowsUpdated());
     }
 
+    private static PrimaryResolver resolver(PostgresPair pair) {
+        ConnectionFactoryOptions base = ConnectionFactoryOptions.parse(pair.primaryUrl());
+        return PrimaryResolver.of(List.of(pair.host() + ":" + pair.primaryPort(),
+                pair.host() + ":" + pair.replicaPort()), host -> {
+                    int colon = host.lastIndexOf(':');
+                    return ConnectionFactories.get(base.mutate()
+                            .option(ConnectionFactoryOptions.HOST, host.substring(0, colon))
+                            .option(ConnectionFactoryOptions.PORT, Integer.parseInt(host.substring(colon + 1)))
+                            .build());
+                }, Duration.ofSeconds(1));
+    }
+
+    private static Database database(PrimaryResolver resolver, String primaryHost) {
+        return Database.builder("main")
+                .connectionFactory(primaryHost, resolver::connectionFactory)
+                .beforeSession(resolver::beforeSession)
+                .acquireTimeout(ACQUIRE_TIMEOUT)
+                .build();
+    }
+
+    private static boolean readOnlyRefusal(Throwable error) {
+        for (Throwable current = error; current != null; current = current.getCause()) {
+            if (current instanceof R2dbcException r2dbc && "25006".equals(r2dbc.getSqlState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The old primary comes back as a standby after the replica was promoted, and nothing failed to connect in
+     * between: the database still points at it, connecting works, and the first write is refused as read-only
+     * (25006). That refusal alone must send the next session to the promoted replica.
+     */
+    @Test
+    void aPrimaryThatCameBackAsAStandbyIsLeftAfterItsFirstReadOnlyRefusal() {
+        try (PostgresPair pair = PostgresPair.startNew()) {
+            pair.execute("CREATE TABLE item (id int PRIMARY KEY)");
+            pair.awaitReplicaCaughtUp();
+            String primaryHost = pair.host() + ":" + pair.primaryPort();
+            String replicaHost = pair.host() + ":" + pair.replicaPort();
+            PrimaryResolver resolver = resolver(pair);
+            Database main = database(resolver, primaryHost);
+            try {
+                assertThat(inNewUnitOfWork(insert(main, 1)).block(TestDatabase.TIMEOUT)).isEqualTo(1);
+                assertThat(resolver.primary()).isEqualTo(primaryHost);
+
+                pair.stopPrimary();
+                pair.promoteReplica();
+                pair.startPrimaryAsStandby();
+
+                List<Throwable> errors = new ArrayList<>();
+                Long written = null;
+                for (int attempt = 0; attempt < 6 && written == null; attempt++) {
+                    Throwable[] failed = new Throwable[1];
+                    written = inNewUnitOfWork(insert(main, 2)).onErrorResume(error -> {
+                        failed[0] = error;
+                        return Mono.empty();
+                    }).block(TestDatabase.TIMEOUT);
+                    if (failed[0] != null) {
+                        errors.add(failed[0]);
+                    }
+                }
+                log.info("Demoted primary: failures before the first write on the promoted replica: {}", errors);
+                assertThat(written).as("a write after the refusals; failures: %s", errors).isEqualTo(1);
+                assertThat(errors).as("one refusal as read-only, maybe after a pooled connection the stop closed")
+                        .hasSizeBetween(1, 2)
+                        .anyMatch(FailoverIT::readOnlyRefusal);
+                assertThat(main.host()).isEqualTo(replicaHost);
+                assertThat(resolver.primary()).isEqualTo(replicaHost);
+                assertThat(main.connectionsInUse()).isZero();
+            } finally {
+                main.close().block(TestDatabase.TIMEOUT);
+            }
+        }
+    }
+
     @Test
     void writesFailFastInTheGapAndSucceedOnThePromotedReplicaWithoutARestart() throws InterruptedException {
         try (PostgresPair pair = PostgresPair.startNew()) {
@@ -35,19 +112,8 @@ class FailoverIT {
             pair.awaitReplicaCaughtUp();
             String primaryHost = pair.host() + ":" + pair.primaryPort();
             String replicaHost = pair.host() + ":" + pair.replicaPort();
-            ConnectionFactoryOptions base = ConnectionFactoryOptions.parse(pair.primaryUrl());
-            PrimaryResolver resolver = PrimaryResolver.of(List.of(primaryHost, replicaHost), host -> {
-                int colon = host.lastIndexOf(':');
-                return ConnectionFactories.get(base.mutate()
-                        .option(ConnectionFactoryOptions.HOST, host.substring(0, colon))
-                        .option(ConnectionFactoryOptions.PORT, Integer.parseInt(host.substring(colon + 1)))
-                        .build());
-            }, Duration.ofSeconds(1));
-            Database main = Database.builder("main")
-                    .connectionFactory(primaryHost, resolver::connectionFactory)
-                    .beforeSession(resolver::beforeSession)
-                    .acquireTimeout(ACQUIRE_TIMEOUT)
-                    .build();
+            PrimaryResolver resolver = resolver(pair);
+            Database main = database(resolver, primaryHost);
             try {
                 assertThat(inNewUnitOfWork(insert(main, 1)).block(TestDatabase.TIMEOUT)).isEqualTo(1);
                 assertThat(resolver.primary()).isEqualTo(primaryHost);

@@ -1,8 +1,10 @@
 package io.github.contextr2dbc.launcher;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.r2dbc.spi.ConnectionFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +26,8 @@ final class LocalPostgresPair extends AbstractPostgresPair {
     private final OsUser user;
     private final CommandRunner runner;
     private PostgresServer secondReplica;
+    /** Roles the primary asks for a password ({@link #requirePassword(String, String)}). */
+    private final List<String> passwordRoles = new ArrayList<>();
     private Thread shutdownHook;
     private boolean closed;
 
@@ -74,10 +78,7 @@ final class LocalPostgresPair extends AbstractPostgresPair {
                     "synchronous_commit = off",
                     "full_page_writes = off",
                     "wal_writer_delay = '10ms'"));
-            primary.writeHba(List.of(
-                    "local   all          all                 trust",
-                    "host    all          all   127.0.0.1/32  trust",
-                    "host    replication  all   127.0.0.1/32  trust"));
+            primary.writeHba(hba(List.of()));
             startOnFreePort(primary);
             long primaryUp = System.nanoTime();
             replica.baseBackupFrom(primary);
@@ -136,6 +137,73 @@ final class LocalPostgresPair extends AbstractPostgresPair {
         requireOpen();
         primary.start();
         log.info("Started the primary (127.0.0.1:{})", primary.port());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Writes {@code standby.signal} and a {@code primary_conninfo} naming the replica's port into the
+     * primary's folder, then runs {@code pg_ctl start -w} on the same port as before.
+     */
+    @Override
+    public synchronized void startPrimaryAsStandby() {
+        requireOpen();
+        primary.becomeStandbyOf(replica);
+        primary.start();
+        log.info("Started the old primary (127.0.0.1:{}) as a standby of 127.0.0.1:{}", primary.port(),
+                replica.port());
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Puts a {@code scram-sha-256} line for the role in front of the trust lines of the primary's
+     * {@code pg_hba.conf} and reloads it.
+     */
+    @Override
+    public synchronized void requirePassword(String role, String password) {
+        requireOpen();
+        if (role == null || !role.matches("[a-z_][a-z0-9_]*") || password == null) {
+            throw new IllegalArgumentException("requirePassword needs a role of a-z, 0-9 and _, and a password");
+        }
+        execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN "
+                + "CREATE ROLE " + role + " LOGIN; END IF; END $$");
+        execute("ALTER ROLE " + role + " LOGIN PASSWORD '" + password.replace("'", "''") + "'");
+        execute("GRANT CREATE ON SCHEMA public TO " + role);
+        if (!passwordRoles.contains(role)) {
+            passwordRoles.add(role);
+        }
+        primary.writeHba(hba(passwordRoles));
+        execute("SELECT pg_reload_conf()");
+        ConnectionFactory withoutPassword = new Endpoint("127.0.0.1", primary.port(), role, "", "postgres", "")
+                .connectionFactory();
+        if (!poll(() -> !connects(withoutPassword))) {
+            throw new IllegalStateException("The primary still lets role " + role + " in without a password "
+                    + WAIT.toSeconds() + " s after its pg_hba.conf was reloaded");
+        }
+        log.info("The primary (127.0.0.1:{}) asks role {} for its password", primary.port(), role);
+    }
+
+    private static boolean connects(ConnectionFactory factory) {
+        SqlSession session;
+        try {
+            session = SqlSession.open(factory);
+        } catch (RuntimeException refused) {
+            return false;
+        }
+        session.close();
+        return true;
+    }
+
+    private static List<String> hba(List<String> passwordRoles) {
+        List<String> lines = new ArrayList<>();
+        lines.add("local   all          all                 trust");
+        for (String role : passwordRoles) {
+            lines.add("host    all          " + role + "   127.0.0.1/32  scram-sha-256");
+        }
+        lines.add("host    all          all   127.0.0.1/32  trust");
+        lines.add("host    replication  all   127.0.0.1/32  trust");
+        return lines;
     }
 
     /**

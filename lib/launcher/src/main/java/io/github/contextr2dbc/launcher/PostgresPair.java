@@ -210,6 +210,37 @@ public interface PostgresPair extends AutoCloseable {
     void startPrimary();
 
     /**
+     * Starts the stopped primary again as a hot standby of the (promoted) replica: what an old primary that
+     * comes back after a failover looks like to an application that still connects to it. It accepts
+     * connections on the same port, {@code pg_is_in_recovery()} is {@code true} and a write fails with SQLSTATE
+     * 25006. (It may not be able to follow the promoted replica's new timeline without {@code pg_rewind}; it is
+     * read-only either way.) Usually preceded by {@link #stopPrimary()} and {@link #promoteReplica()}.
+     *
+     * @throws UnsupportedOperationException for an external pair, and for Testcontainers
+     */
+    default void startPrimaryAsStandby() {
+        throw new UnsupportedOperationException("Restarting the primary as a standby needs the local provider "
+                + "(PostgreSQL server binaries), not " + kind());
+    }
+
+    /**
+     * Makes the primary ask {@code role} for its password ({@code scram-sha-256}) on TCP connections, creating
+     * the role ({@code LOGIN}, allowed to connect to every database, able to create tables in {@code public})
+     * with {@code password} if it does not exist, and waits until a connection as {@code role} without a
+     * password is refused. Other roles keep trust authentication; the replica is not changed. Change the password
+     * afterwards with {@code ALTER ROLE ... PASSWORD} through {@link #execute(String)}.
+     *
+     * @param role     a role name of lowercase letters, digits and {@code _}
+     * @param password its password
+     * @throws UnsupportedOperationException for an external pair, and for Testcontainers
+     * @throws IllegalStateException         if the primary still lets the role in without a password after 30 s
+     */
+    default void requirePassword(String role, String password) {
+        throw new UnsupportedOperationException("Password authentication needs the local provider (PostgreSQL "
+                + "server binaries), not " + kind());
+    }
+
+    /**
      * Promotes the replica to a read-write primary and waits until {@code pg_is_in_recovery()} is
      * {@code false}. Usually preceded by {@link #stopPrimary()}; the pair no longer replicates afterwards.
      *

@@ -100,6 +100,28 @@ final class PostgresServer {
     }
 
     /**
+     * Makes the (stopped) server start as a hot standby of {@code upstream}: {@code standby.signal}, owned by
+     * the servers' OS user, and the connection to stream from.
+     *
+     * @param upstream the server to follow
+     */
+    void becomeStandbyOf(PostgresServer upstream) {
+        Path signal = dataDir.resolve("standby.signal");
+        try {
+            if (!Files.exists(signal)) {
+                Files.createFile(signal);
+            }
+            user.own(signal);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + signal + ": " + e.getMessage(), e);
+        }
+        configure(List.of(
+                "primary_conninfo = 'host=127.0.0.1 port=" + upstream.port + " user=" + SUPERUSER + "'",
+                "recovery_target_timeline = 'latest'",
+                "hot_standby = on"));
+    }
+
+    /**
      * Replaces {@code pg_hba.conf}.
      *
      * @param lines the rules

@@ -164,4 +164,14 @@ final class SharedPair implements PostgresPair {
     public PostgresReplica secondReplica() {
         return pair.secondReplica();
     }
+
+    @Override
+    public void startPrimaryAsStandby() {
+        pair.startPrimaryAsStandby();
+    }
+
+    @Override
+    public void requirePassword(String role, String password) {
+        pair.requirePassword(role, password);
+    }
 }

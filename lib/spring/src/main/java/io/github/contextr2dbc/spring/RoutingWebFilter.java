@@ -27,7 +27,8 @@ import reactor.util.context.Context;
  *       default) may read from replicas; others read from primaries ({@link Routing#readFromPrimary()}).</li>
  *   <li><b>Token in</b> — a request presenting a valid token (the {@linkplain Builder#header header}, else the
  *       {@linkplain Builder#cookie cookie}) reads from a replica only once it has replayed the token's WAL
- *       position ({@link Routing#readAfter(String)}); a token that is malformed or wrongly signed is ignored.</li>
+ *       position ({@link Routing#readAfter(String)}); a token that is malformed, wrongly signed or expired
+ *       ({@link ReadAfterToken#validFor}) is ignored: the request reads as if it presented none.</li>
  *   <li><b>Token out</b> — when the request's unit of work committed a write on a primary with replicas, the
  *       response carries a new token (header, and cookie if configured), set right before the response is
  *       committed, after the unit of work's commit.</li>
@@ -105,7 +106,8 @@ public final class RoutingWebFilter implements WebFilter, Ordered {
             String value = signer.issue(lsn);
             response.getHeaders().set(this.header, value);
             if (this.cookie != null) {
-                response.addCookie(ResponseCookie.from(this.cookie, value).path("/").httpOnly(true).build());
+                response.addCookie(ResponseCookie.from(this.cookie, value).path("/").httpOnly(true)
+                        .maxAge(signer.ttl()).build());
             }
         });
     }

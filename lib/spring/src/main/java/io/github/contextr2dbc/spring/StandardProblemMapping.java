@@ -8,7 +8,9 @@ import io.github.contextr2dbc.PrimaryUnavailableException;
 import io.github.contextr2dbc.ReplicaWriteRefusedException;
 import io.github.contextr2dbc.RowNotFoundException;
 import io.r2dbc.spi.R2dbcException;
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
 import io.r2dbc.spi.R2dbcTimeoutException;
+import io.r2dbc.spi.R2dbcTransientResourceException;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -55,9 +57,27 @@ final class StandardProblemMapping implements ProblemMapping {
                     return mapped;
                 }
             }
+            // routing (issue 13), failover drill: a connection that could not be made or was lost (the server
+            // stopped: a pooled connection that fails validation, SQLSTATE class 08, 57P01-57P03) is the database
+            // being unavailable, not a server error
+            if (isConnectionLost(current)) {
+                return problem(HttpStatus.SERVICE_UNAVAILABLE, "database-unavailable", "Database unavailable",
+                        "The database cannot be reached now (a failover may be in progress). Try again later.", true);
+            }
             current = current.getCause() == current ? null : current.getCause();
         }
         return null;
+    }
+
+    /** A resource exception of the driver or the pool without a SQLSTATE, or with a connection SQLSTATE. */
+    private static boolean isConnectionLost(Throwable error) {
+        if (!(error instanceof R2dbcNonTransientResourceException)
+                && !(error instanceof R2dbcTransientResourceException)) {
+            return false;
+        }
+        String sqlState = ((R2dbcException) error).getSqlState();
+        return sqlState == null || sqlState.startsWith("08") || sqlState.equals("57P01") || sqlState.equals("57P02")
+                || sqlState.equals("57P03");
     }
 
     @Nullable

@@ -11,6 +11,7 @@ import io.github.contextr2dbc.ReplicaWriteRefusedException;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.R2dbcDataIntegrityViolationException;
 import io.r2dbc.spi.R2dbcException;
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
 import io.r2dbc.spi.R2dbcTimeoutException;
 import io.r2dbc.spi.R2dbcTransientResourceException;
 import org.junit.jupiter.api.Test;
@@ -60,6 +61,22 @@ class StandardProblemMappingTest {
         R2dbcTimeoutException acquire = new R2dbcTimeoutException("Connection acquisition timed out after 300ms",
                 new TimeoutException());
         assertThat(this.mapping.toProblem(acquire).getStatus()).isEqualTo(503);
+    }
+
+    @Test
+    void mapsALostOrRefusedConnectionToDatabaseUnavailable() {
+        // r2dbc-pool's answer when a pooled connection's server has stopped (the failover drill's gap)
+        ProblemDetail validation = this.mapping.toProblem(
+                new R2dbcNonTransientResourceException("Connection validation failed"));
+        assertThat(validation.getStatus()).isEqualTo(503);
+        assertThat(validation.getType().toString()).isEqualTo("urn:context-r2dbc:problem:database-unavailable");
+        assertThat(validation.getProperties()).containsEntry("retryable", true);
+        assertThat(this.mapping.toProblem(new R2dbcNonTransientResourceException("closed", "08006")).getStatus())
+                .isEqualTo(503);
+        assertThat(this.mapping.toProblem(new R2dbcNonTransientResourceException("shutdown", "57P01")).getStatus())
+                .isEqualTo(503);
+        // a resource exception carrying another SQLSTATE is not a lost connection
+        assertThat(this.mapping.toProblem(new R2dbcNonTransientResourceException("disk full", "53100"))).isNull();
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.util.Map;
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.OutsideUnitOfWork;
 import io.github.contextr2dbc.spring.ContextR2dbcWebFilter;
+import io.github.contextr2dbc.spring.ReadAfterToken;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
@@ -509,6 +510,19 @@ public class ContextR2dbcProperties {
          */
         @Nullable
         private String key;
+
+        /**
+         * How long a token is honoured after it was issued (also the cookie's Max-Age); an older one is ignored.
+         */
+        private Duration ttl = ReadAfterToken.DEFAULT_TTL;
+
+        public Duration getTtl() {
+            return this.ttl;
+        }
+
+        public void setTtl(Duration ttl) {
+            this.ttl = ttl;
+        }
 
         public boolean isEnabled() {
             return this.enabled;

@@ -67,6 +67,9 @@ public class ContextR2dbcRoutingAutoConfiguration {
             ReadAfterToken signer = !token.isEnabled() ? null
                     : token.getKey() == null || token.getKey().isBlank() ? ReadAfterToken.withRandomKey()
                     : ReadAfterToken.withKey(token.getKey());
+            if (signer != null) {
+                signer = signer.validFor(token.getTtl());
+            }
             return RoutingWebFilter.builder()
                     .replicaMethods(new HashSet<>(routing.getReplicaMethods()))
                     .token(signer)

@@ -73,7 +73,7 @@ class RoutingWebIT extends AbstractWebIT {
                     .expectStatus().isOk()
                     .expectCookie().exists("read-after")
                     .returnResult(String.class).getResponseHeaders().getFirst(HEADER);
-            assertThat(token).matches("[0-9A-F]+/[0-9A-F]+\\.[A-Za-z0-9_-]+");
+            assertThat(token).matches("[0-9A-F]+/[0-9A-F]+\\.[0-9]+\\.[A-Za-z0-9_-]+");
 
             String withToken = this.client.get().uri("/routing/count?name={n}", name).header(HEADER, token)
                     .exchange().expectStatus().isOk().expectBody(String.class).returnResult().getResponseBody();
