@@ -110,6 +110,9 @@ final class EntityMetadata<T> {
     /** Mapped fields in declaration order (the order of insert columns and selected columns). */
     final List<FieldInfo> fieldList;
 
+    /** Reads the rows of this entity's statements (its columns first, in {@link #fieldList} order). */
+    final EntityReader<T> reader;
+
     @SuppressWarnings("unchecked")
     EntityMetadata(EntityMapping mapping, Class<T> type) {
         this.mapping = mapping;
@@ -140,6 +143,7 @@ final class EntityMetadata<T> {
         this.fieldList = List.copyOf(byName.values());
         this.id = idField;
         this.relations = Collections.unmodifiableMap(relationsByName);
+        this.reader = EntityReader.of(this);
     }
 
     /** Checks every relation's target now (its mapping and its id), once the entity is published. */

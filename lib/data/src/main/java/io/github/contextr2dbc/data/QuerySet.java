@@ -304,7 +304,8 @@ public final class QuerySet<T> {
         return Flux.defer(() -> {
             List<JoinedRelation> eager = new ArrayList<>();
             Sql sql = allSql(eager);
-            return sql.query(readDatabase(), (row, metadata) -> read(row, metadata, eager));
+            return eager.isEmpty() ? sql.query(readDatabase(), this.meta.reader)
+                    : sql.query(readDatabase(), (row, metadata) -> read(row, metadata, eager));
         });
     }
 
@@ -435,13 +436,8 @@ public final class QuerySet<T> {
      * {@link MultipleObjectsReturnedException} if more than one does (the statement reads at most two rows)
      */
     public Mono<T> get() {
-        return limit(this.limit == null ? 2 : Math.min(this.limit, 2)).all()
-                .switchIfEmpty(Mono.error(() -> new ObjectNotFoundException("No " + this.meta.name() + " matches "
-                        + this.filters)))
-                .single()
-                .onErrorMap(IndexOutOfBoundsException.class, tooMany -> new MultipleObjectsReturnedException(
-                        "More than one " + this.meta.name() + " matches " + this.filters + ": add conditions that"
-                        + " select one"));
+        return new GetOne<>(limit(this.limit == null ? 2 : Math.min(this.limit, 2)).all(), this.meta.name(),
+                this.filters);
     }
 
     /** {@code filter(lookupPath, value).get()}. */
@@ -882,7 +878,7 @@ public final class QuerySet<T> {
     }
 
     T readEntity(Row row, RowMetadata metadata) {
-        return this.meta.mapping.converter.read(this.meta.type, row, metadata);
+        return this.meta.reader.apply(row, metadata);
     }
 
     private T read(Row row, RowMetadata metadata, List<JoinedRelation> eager) {
