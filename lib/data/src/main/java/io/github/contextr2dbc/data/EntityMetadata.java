@@ -103,8 +103,11 @@ final class EntityMetadata<T> {
     /** Rendered SQL by query shape (see {@code QuerySet.shapeKey}); bounded. */
     private final Map<String, CachedSql> sqlCache = new ConcurrentHashMap<>();
 
-    /** A rendered statement and how its leaf conditions bind their values. */
-    record CachedSql(String text, List<QueryCompiler.LeafPlan> plans) {
+    /**
+     * A rendered statement and how it binds its values: an update's assignments first ({@code assigned}, in
+     * order), then its leaf conditions.
+     */
+    record CachedSql(String text, List<QueryCompiler.LeafPlan> plans, List<QueryCompiler.Target> assigned) {
     }
 
     /** Mapped fields in declaration order (the order of insert columns and selected columns). */

@@ -340,18 +340,38 @@ public final class QuerySet<T> {
      * again for their values (cheap), the rendering is skipped (the costly part).
      */
     private @Nullable Sql cached(@Nullable String key) {
+        return cached(key, null);
+    }
+
+    /** {@link #cached(String)} for an update: {@code values} are bound first, as the assignments compile. */
+    private @Nullable Sql cached(@Nullable String key, @Nullable Map<String, ?> values) {
         EntityMetadata.CachedSql cached = key == null ? null : this.meta.cachedSql(key);
         if (cached == null) {
             return null;
         }
         QueryCompiler compiler = compiler();
+        if (values != null) {
+            int i = 0;
+            for (Object value : values.values()) {
+                Target target = cached.assigned().get(i++);
+                if (value == null) {
+                    compiler.bind(null, target.field().boundType);
+                } else {
+                    compiler.value(target, value);
+                }
+            }
+        }
         compiler.bindValues(this.filters, cached.plans());
         return new Sql(cached.text(), compiler.binds);
     }
 
     private Sql cache(@Nullable String key, Sql sql, QueryCompiler compiler) {
+        return cache(key, sql, compiler, List.of());
+    }
+
+    private Sql cache(@Nullable String key, Sql sql, QueryCompiler compiler, List<Target> assigned) {
         if (key != null) {
-            this.meta.cacheSql(key, new EntityMetadata.CachedSql(sql.text, List.copyOf(compiler.plans)));
+            this.meta.cacheSql(key, new EntityMetadata.CachedSql(sql.text, List.copyOf(compiler.plans), assigned));
         }
         return sql;
     }
@@ -369,12 +389,12 @@ public final class QuerySet<T> {
         }
         key.append('|');
         for (String item : this.ordering) {
-            key.append(item).append(',');
+            key.append(item.length()).append(':').append(item); // length first: no two lists give one key
         }
         key.append('|').append(this.limit == null ? -1 : this.limit.longValue()).append('|').append(this.offset)
                 .append('|').append(this.distinct).append('|').append(this.lock.ordinal());
         for (String path : this.outerJoins) {
-            key.append('|').append(path);
+            key.append('|').append(path.length()).append(':').append(path);
         }
         return key.toString();
     }
@@ -382,7 +402,7 @@ public final class QuerySet<T> {
     private static boolean shape(Q q, StringBuilder key) {
         key.append('(').append(q.kind.ordinal());
         if (q.kind == Q.Kind.LEAF) {
-            key.append(q.path).append('~').append(q.lookup).append('~');
+            key.append(q.path.length()).append(':').append(q.path).append('~').append(q.lookup).append('~');
             Object value = q.value;
             if (value == null) {
                 key.append('N');
@@ -455,16 +475,22 @@ public final class QuerySet<T> {
     }
 
     Sql countSql() {
+        String key = shapeKey('C');
+        Sql cached = cached(key);
+        if (cached != null) {
+            return cached;
+        }
         QueryCompiler compiler = compiler();
         if (this.limit != null || this.offset > 0 || this.distinct) {
             Select inner = compiler.select(entityColumns(compiler), this.distinct, compiler.condition(this.filters),
                     List.of(), this.limit, this.offset, null);
             Select outer = StatementBuilder.select(Functions.count(Expressions.asterisk()))
                     .from(InlineQuery.create(inner, "counted")).build();
-            return new Sql(this.meta.mapping.renderer.render(outer), compiler.binds);
+            return cache(key, new Sql(this.meta.mapping.renderer.render(outer), compiler.binds), compiler);
         }
         // no ORDER BY: a count has one row, and ordering by a column would need it grouped
-        return selectSql(compiler, List.of(Functions.count(Expressions.asterisk())), null, false);
+        return cache(key, selectSql(compiler, List.of(Functions.count(Expressions.asterisk())), null, false),
+                compiler);
     }
 
     /**
@@ -477,6 +503,11 @@ public final class QuerySet<T> {
     }
 
     Sql existsSql() {
+        String key = shapeKey('E');
+        Sql cached = cached(key);
+        if (cached != null) {
+            return cached;
+        }
         QueryCompiler compiler = compiler();
         Select inner = compiler.select(List.of(SQL.literalOf(1)), false, compiler.condition(this.filters), List.of(),
                 1L, this.offset, null);
@@ -485,7 +516,7 @@ public final class QuerySet<T> {
         String text = this.meta.mapping.renderer.render(outer);
         // the SQL model needs a FROM; EXISTS needs none: drop it (the model renders "... FROM <table>")
         String fromClause = " FROM " + this.meta.tableName.toSql(QueryCompiler.IDENTIFIERS);
-        return new Sql(text.substring(0, text.length() - fromClause.length()), compiler.binds);
+        return cache(key, new Sql(text.substring(0, text.length() - fromClause.length()), compiler.binds), compiler);
     }
 
     /**
@@ -827,7 +858,8 @@ public final class QuerySet<T> {
                 + column.getName().toSql(QueryCompiler.IDENTIFIERS);
     }
 
-    private Condition writeCondition(QueryCompiler compiler, String operation) {
+    /** Checked before the statement cache is asked: the cache key leaves these out. */
+    private void requireWritable(String operation) {
         if (this.limit != null || this.offset > 0 || this.distinct) {
             throw new IllegalArgumentException("Cannot " + operation + " a sliced or distinct query set: filter it"
                     + " instead");
@@ -836,6 +868,10 @@ public final class QuerySet<T> {
             throw new IllegalArgumentException("Cannot " + operation + " a query set with selectForUpdate,"
                     + " selectRelated or annotate");
         }
+    }
+
+    private Condition writeCondition(QueryCompiler compiler, String operation) {
+        requireWritable(operation);
         Condition where = compiler.condition(this.filters);
         if (compiler.joins.isEmpty()) {
             return where;
@@ -851,8 +887,15 @@ public final class QuerySet<T> {
         if (values == null || values.isEmpty()) {
             throw new IllegalArgumentException("update(...) needs at least one field and value");
         }
+        requireWritable("update");
+        String key = updateKey(values, returning);
+        Sql cached = cached(key, values);
+        if (cached != null) {
+            return cached;
+        }
         QueryCompiler compiler = compiler();
         List<AssignValue> assignments = new ArrayList<>();
+        List<Target> assigned = new ArrayList<>();
         for (Map.Entry<String, ?> entry : values.entrySet()) {
             Target target = plainField(compiler, entry.getKey(), "Updated field");
             if (target.table() != this.meta.table) {
@@ -862,19 +905,43 @@ public final class QuerySet<T> {
             Expression value = entry.getValue() == null ? compiler.bind(null, target.field().boundType)
                     : compiler.value(target, entry.getValue());
             assignments.add(AssignValue.create(Column.create(target.field().column, this.meta.table), value));
+            assigned.add(target);
         }
         Condition where = writeCondition(compiler, "update");
         var update = StatementBuilder.update(this.meta.table).set(assignments);
         String text = this.meta.mapping.renderer.render(where == null ? update.build() : update.where(where).build());
-        return new Sql(returning ? text + Inserts.returning(this.meta) : text, compiler.binds);
+        return cache(key, new Sql(returning ? text + Inserts.returning(this.meta) : text, compiler.binds), compiler,
+                List.copyOf(assigned));
+    }
+
+    /** The shape of an update: the filters' and the assigned fields in order; null (not cached) for an F. */
+    private @Nullable String updateKey(Map<String, ?> values, boolean returning) {
+        String filters = shapeKey(returning ? 'R' : 'U');
+        if (filters == null) {
+            return null;
+        }
+        StringBuilder key = new StringBuilder(filters);
+        for (Map.Entry<String, ?> entry : values.entrySet()) {
+            if (entry.getKey() == null || entry.getValue() instanceof F) {
+                return null;
+            }
+            key.append('|').append(entry.getKey().length()).append(':').append(entry.getKey());
+        }
+        return key.toString();
     }
 
     Sql deleteSql(boolean returning) {
+        requireWritable("delete");
+        String key = shapeKey(returning ? 'X' : 'D');
+        Sql cached = cached(key);
+        if (cached != null) {
+            return cached;
+        }
         QueryCompiler compiler = compiler();
         Condition where = writeCondition(compiler, "delete");
         var delete = StatementBuilder.delete(this.meta.table);
         String text = this.meta.mapping.renderer.render(where == null ? delete.build() : delete.where(where).build());
-        return new Sql(returning ? text + Inserts.returning(this.meta) : text, compiler.binds);
+        return cache(key, new Sql(returning ? text + Inserts.returning(this.meta) : text, compiler.binds), compiler);
     }
 
     T readEntity(Row row, RowMetadata metadata) {
