@@ -238,8 +238,8 @@ public class ContextMachineryBenchmark {
 
     /**
      * A repository point read, {@code items.get(1)} ({@code objects().filter("id", 1).get()}: the SQL built with
-     * the SQL model, the row mapped by Spring Data's converter), in a unit of work on the stub. Compare with
-     * {@link #handWrittenPointRead()}.
+     * the SQL model once and then only bound, the row mapped with Spring Data's mapping metadata and
+     * converters), in a unit of work on the stub. Compare with {@link #handWrittenPointRead()}.
      */
     @Benchmark
     public Item querySetPointRead() {

@@ -4,7 +4,6 @@ import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.DbSession;
 import io.github.contextr2dbc.Routing;
 import io.github.contextr2dbc.RoutingHint;
-import io.github.contextr2dbc.UnitOfWork;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
@@ -25,8 +24,11 @@ import reactor.core.publisher.Mono;
  */
 final class DatabaseChoice {
 
-    /** Where one statement runs: the unit of work's session, or, with no unit of work, this database. */
-    record Where(Mono<DbSession> session, Database outside) {
+    /**
+     * Where one statement runs: in a unit of work, the session {@code routed} gives, or (null: no routing) the
+     * unit of work's session for {@code database}; with no unit of work, on {@code database}.
+     */
+    record Where(@Nullable Mono<DbSession> routed, Database database) {
     }
 
     private final Database database;
@@ -35,10 +37,14 @@ final class DatabaseChoice {
 
     private final RoutingHint hint;
 
+    /** {@link #database} without routing: the same for every statement. */
+    private final Where fixed;
+
     DatabaseChoice(Database database, @Nullable Routing routing, Class<?> entityType) {
         this.database = database;
         this.routing = routing;
         this.hint = RoutingHint.of(entityType);
+        this.fixed = new Where(null, database);
     }
 
     /** The repository's database: the primary writes go to when nothing else is said. */
@@ -65,7 +71,6 @@ final class DatabaseChoice {
     }
 
     private Where fixed(@Nullable Database using) {
-        Database db = using != null ? using : this.database;
-        return new Where(UnitOfWork.dbSession(db), db);
+        return using == null ? this.fixed : new Where(null, using);
     }
 }

@@ -103,12 +103,18 @@ final class EntityMetadata<T> {
     /** Rendered SQL by query shape (see {@code QuerySet.shapeKey}); bounded. */
     private final Map<String, CachedSql> sqlCache = new ConcurrentHashMap<>();
 
-    /** A rendered statement and how its leaf conditions bind their values. */
-    record CachedSql(String text, List<QueryCompiler.LeafPlan> plans) {
+    /**
+     * A rendered statement and how it binds its values: an update's assignments first ({@code assigned}, in
+     * order), then its leaf conditions.
+     */
+    record CachedSql(String text, List<QueryCompiler.LeafPlan> plans, List<QueryCompiler.Target> assigned) {
     }
 
     /** Mapped fields in declaration order (the order of insert columns and selected columns). */
     final List<FieldInfo> fieldList;
+
+    /** Reads the rows of this entity's statements (its columns first, in {@link #fieldList} order). */
+    final EntityReader<T> reader;
 
     @SuppressWarnings("unchecked")
     EntityMetadata(EntityMapping mapping, Class<T> type) {
@@ -140,6 +146,7 @@ final class EntityMetadata<T> {
         this.fieldList = List.copyOf(byName.values());
         this.id = idField;
         this.relations = Collections.unmodifiableMap(relationsByName);
+        this.reader = EntityReader.of(this);
     }
 
     /** Checks every relation's target now (its mapping and its id), once the entity is published. */

@@ -1,6 +1,5 @@
 package io.github.contextr2dbc.data;
 
-import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -18,21 +17,7 @@ import io.github.contextr2dbc.data.QueryCompiler.Target;
 import io.r2dbc.spi.Row;
 import io.r2dbc.spi.RowMetadata;
 import org.jspecify.annotations.Nullable;
-import org.springframework.data.relational.core.sql.AssignValue;
-import org.springframework.data.relational.core.sql.Column;
-import org.springframework.data.relational.core.sql.Condition;
-import org.springframework.data.relational.core.sql.Conditions;
 import org.springframework.data.relational.core.sql.Expression;
-import org.springframework.data.relational.core.sql.Expressions;
-import org.springframework.data.relational.core.sql.Functions;
-import org.springframework.data.relational.core.sql.InlineQuery;
-import org.springframework.data.relational.core.sql.LockMode;
-import org.springframework.data.relational.core.sql.OrderByField;
-import org.springframework.data.relational.core.sql.SQL;
-import org.springframework.data.relational.core.sql.Select;
-import org.springframework.data.relational.core.sql.SimpleFunction;
-import org.springframework.data.relational.core.sql.StatementBuilder;
-import org.springframework.data.relational.core.sql.SubselectExpression;
 import org.springframework.data.relational.domain.RowDocument;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -61,37 +46,50 @@ import reactor.core.publisher.Mono;
  * @param <T> the entity type
  */
 public final class QuerySet<T> {
-
     /** Row locks of {@link #selectForUpdate}. */
     enum Lock { NONE, UPDATE, NOWAIT, SKIP_LOCKED }
 
-    private final EntityMetadata<T> meta;
 
-    private final DatabaseChoice choice;
+    final EntityMetadata<T> meta;
 
-    private final @Nullable Database using;
 
-    private final List<Q> filters;
+    final DatabaseChoice choice;
 
-    private final List<String> ordering;
 
-    private final @Nullable Long limit;
+    final @Nullable Database using;
 
-    private final long offset;
 
-    private final boolean distinct;
+    final List<Q> filters;
 
-    private final Lock lock;
 
-    private final Set<String> outerJoins;
+    final List<String> ordering;
 
-    private final List<String> related;
 
-    private final List<Aggregate> annotations;
+    final @Nullable Long limit;
+
+
+    final long offset;
+
+
+    final boolean distinct;
+
+
+    final Lock lock;
+
+
+    final Set<String> outerJoins;
+
+
+    final List<String> related;
+
+
+    final List<Aggregate> annotations;
+
 
     QuerySet(EntityMetadata<T> meta, DatabaseChoice choice) {
         this(meta, choice, null, List.of(), List.of(), null, 0, false, Lock.NONE, Set.of(), List.of(), List.of());
     }
+
 
     private QuerySet(EntityMetadata<T> meta, DatabaseChoice choice, @Nullable Database using, List<Q> filters,
             List<String> ordering, @Nullable Long limit, long offset, boolean distinct, Lock lock,
@@ -110,12 +108,15 @@ public final class QuerySet<T> {
         this.annotations = annotations;
     }
 
+
     // ---- refining: each returns a new query set ----
+
 
     /** Rows matching {@code lookupPath = value} too (ANDed with the conditions already there). */
     public QuerySet<T> filter(String lookupPath, @Nullable Object value) {
         return filter(Q.of(lookupPath, value));
     }
+
 
     /** Rows matching {@code condition} too. */
     public QuerySet<T> filter(Q condition) {
@@ -128,20 +129,24 @@ public final class QuerySet<T> {
                 this.offset, this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
+
     /** Typed form: rows whose {@code property} matches {@code value} by {@code lookup}. */
     public <V> QuerySet<T> filter(Property<T, V> property, Lookup lookup, @Nullable Object value) {
         return filter(Q.of(property, lookup, value));
     }
+
 
     /** Typed form: rows whose {@code property} equals {@code value} ({@code null}: is null). */
     public <V> QuerySet<T> filter(Property<T, V> property, @Nullable V value) {
         return filter(Q.of(property, Lookup.EXACT, value));
     }
 
+
     /** Rows not matching {@code lookupPath = value}. */
     public QuerySet<T> exclude(String lookupPath, @Nullable Object value) {
         return filter(Q.of(lookupPath, value).not());
     }
+
 
     /** Rows not matching {@code condition}. */
     public QuerySet<T> exclude(Q condition) {
@@ -150,6 +155,7 @@ public final class QuerySet<T> {
         }
         return filter(condition.not());
     }
+
 
     /**
      * Orders by these fields (replacing any earlier ordering): {@code "-created"} descending,
@@ -166,6 +172,7 @@ public final class QuerySet<T> {
                 this.offset, this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
+
     /** Typed form of {@link #orderBy(String...)}, ascending. */
     @SafeVarargs
     public final QuerySet<T> orderBy(Property<T, ?>... properties) {
@@ -175,6 +182,7 @@ public final class QuerySet<T> {
         }
         return orderBy(names);
     }
+
 
     /**
      * At most {@code limit} rows ({@code LIMIT}).
@@ -189,6 +197,7 @@ public final class QuerySet<T> {
                 this.offset, this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
+
     /**
      * Skips {@code offset} rows ({@code OFFSET}).
      *
@@ -201,6 +210,7 @@ public final class QuerySet<T> {
         return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 offset, this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
+
 
     /**
      * Rows {@code from} (inclusive) to {@code to} (exclusive), as Python's {@code qs[from:to]}: OFFSET from
@@ -219,16 +229,19 @@ public final class QuerySet<T> {
         return offset(from).limit(to - from);
     }
 
+
     /** {@code SELECT DISTINCT}. */
     public QuerySet<T> distinct() {
         return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 this.offset, true, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
+
     /** Locks the selected rows ({@code FOR UPDATE}) until the transaction ends; runs on the primary. */
     public QuerySet<T> selectForUpdate() {
         return withLock(Lock.UPDATE);
     }
+
 
     /**
      * Locks the selected rows; {@code nowait}: fail at once if one is locked ({@code NOWAIT});
@@ -243,10 +256,12 @@ public final class QuerySet<T> {
         return withLock(nowait ? Lock.NOWAIT : skipLocked ? Lock.SKIP_LOCKED : Lock.UPDATE);
     }
 
+
     private QuerySet<T> withLock(Lock lock) {
         return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 this.offset, this.distinct, lock, this.outerJoins, this.related, this.annotations);
     }
+
 
     /**
      * Joins these relations with {@code LEFT OUTER JOIN} instead of the default inner join, wherever a lookup,
@@ -259,6 +274,7 @@ public final class QuerySet<T> {
                 this.offset, this.distinct, this.lock, Set.copyOf(next), this.related, this.annotations);
     }
 
+
     /**
      * Loads these relations eagerly, in the same statement (a join), into the entity's field named like the
      * relation (declare it {@code @Transient}); {@code "author__publisher"} follows two relations.
@@ -269,6 +285,7 @@ public final class QuerySet<T> {
         return new QuerySet<>(this.meta, this.choice, this.using, this.filters, this.ordering, this.limit,
                 this.offset, this.distinct, this.lock, this.outerJoins, List.copyOf(next), this.annotations);
     }
+
 
     /**
      * Adds aggregates per group, for {@link #values(String...)}: the plain fields named there are the
@@ -282,6 +299,7 @@ public final class QuerySet<T> {
                 this.offset, this.distinct, this.lock, this.outerJoins, this.related, List.copyOf(next));
     }
 
+
     /** Runs this query set's statements on {@code db} instead of the repository's (reads and writes). */
     public QuerySet<T> using(Database db) {
         if (db == null) {
@@ -291,7 +309,9 @@ public final class QuerySet<T> {
                 this.distinct, this.lock, this.outerJoins, this.related, this.annotations);
     }
 
+
     // ---- reading ----
+
 
     /**
      * The matching rows as entities, streamed: rows are read as they are requested (backpressure), never
@@ -304,119 +324,11 @@ public final class QuerySet<T> {
         return Flux.defer(() -> {
             List<JoinedRelation> eager = new ArrayList<>();
             Sql sql = allSql(eager);
-            return sql.query(readDatabase(), (row, metadata) -> read(row, metadata, eager));
+            return eager.isEmpty() ? sql.query(readDatabase(), this.meta.reader)
+                    : sql.query(readDatabase(), (row, metadata) -> read(row, metadata, eager));
         });
     }
 
-    /** The select of {@link #all()}; fills {@code eager} with the relations it loads. */
-    Sql allSql(List<JoinedRelation> eager) {
-        requireNoAnnotations("all()");
-        String key = this.related.isEmpty() ? shapeKey('A') : null;
-        Sql cached = cached(key);
-        if (cached != null) {
-            return cached;
-        }
-        QueryCompiler compiler = compiler();
-        List<Expression> columns = entityColumns(compiler);
-        for (String path : this.related) {
-            JoinedRelation join = compiler.joinPath(path);
-            EntityMetadata<?> owner = ownerOf(compiler, path);
-            if (join.relation().holder == null) {
-                throw new IllegalArgumentException(owner.name() + " has no field named \"" + join.relation().name
-                        + "\" to hold the related " + join.relation().target().name() + ": declare"
-                        + " @Transient " + join.relation().target().name() + " " + join.relation().name);
-            }
-            eager.add(join);
-            for (FieldInfo field : join.relation().target().fieldList) {
-                columns.add(Column.create(field.column, join.table()).as(alias(join, field)));
-            }
-        }
-        return cache(key, selectSql(compiler, columns, this.limit), compiler);
-    }
-
-    /**
-     * The statement cached under {@code key}, with this query set's values bound: the conditions are built
-     * again for their values (cheap), the rendering is skipped (the costly part).
-     */
-    private @Nullable Sql cached(@Nullable String key) {
-        EntityMetadata.CachedSql cached = key == null ? null : this.meta.cachedSql(key);
-        if (cached == null) {
-            return null;
-        }
-        QueryCompiler compiler = compiler();
-        compiler.bindValues(this.filters, cached.plans());
-        return new Sql(cached.text(), compiler.binds);
-    }
-
-    private Sql cache(@Nullable String key, Sql sql, QueryCompiler compiler) {
-        if (key != null) {
-            this.meta.cacheSql(key, new EntityMetadata.CachedSql(sql.text, List.copyOf(compiler.plans)));
-        }
-        return sql;
-    }
-
-    /**
-     * What the rendered SQL depends on: everything but the bound values, except where a value changes the SQL
-     * (null, a collection's size, a boolean for isnull). Null (not cached) when a value is an {@link F}.
-     */
-    private @Nullable String shapeKey(char terminal) {
-        StringBuilder key = new StringBuilder(64).append(terminal);
-        for (Q filter : this.filters) {
-            if (!shape(filter, key)) {
-                return null;
-            }
-        }
-        key.append('|');
-        for (String item : this.ordering) {
-            key.append(item).append(',');
-        }
-        key.append('|').append(this.limit == null ? -1 : this.limit.longValue()).append('|').append(this.offset)
-                .append('|').append(this.distinct).append('|').append(this.lock.ordinal());
-        for (String path : this.outerJoins) {
-            key.append('|').append(path);
-        }
-        return key.toString();
-    }
-
-    private static boolean shape(Q q, StringBuilder key) {
-        key.append('(').append(q.kind.ordinal());
-        if (q.kind == Q.Kind.LEAF) {
-            key.append(q.path).append('~').append(q.lookup).append('~');
-            Object value = q.value;
-            if (value == null) {
-                key.append('N');
-            } else if (value instanceof F) {
-                return false;
-            } else if (value instanceof Boolean bool) {
-                key.append(bool);
-            } else if (value instanceof Collection<?> collection) {
-                for (Object element : collection) {
-                    if (element instanceof F) {
-                        return false;
-                    }
-                }
-                key.append('C').append(collection.size());
-            } else if (value instanceof Object[] array) {
-                for (Object element : array) {
-                    if (element instanceof F) {
-                        return false;
-                    }
-                }
-                key.append('C').append(array.length);
-            } else if (value.getClass().isArray()) {
-                key.append('C').append(Array.getLength(value));
-            } else {
-                key.append('V');
-            }
-        }
-        for (Q child : q.children) {
-            if (!shape(child, key)) {
-                return false;
-            }
-        }
-        key.append(')');
-        return true;
-    }
 
     /**
      * The first row in this query set's order (by id if it has none), or empty.
@@ -428,6 +340,7 @@ public final class QuerySet<T> {
         return ordered.limit(1).all().next();
     }
 
+
     /**
      * The one matching row.
      *
@@ -435,19 +348,16 @@ public final class QuerySet<T> {
      * {@link MultipleObjectsReturnedException} if more than one does (the statement reads at most two rows)
      */
     public Mono<T> get() {
-        return limit(this.limit == null ? 2 : Math.min(this.limit, 2)).all()
-                .switchIfEmpty(Mono.error(() -> new ObjectNotFoundException("No " + this.meta.name() + " matches "
-                        + this.filters)))
-                .single()
-                .onErrorMap(IndexOutOfBoundsException.class, tooMany -> new MultipleObjectsReturnedException(
-                        "More than one " + this.meta.name() + " matches " + this.filters + ": add conditions that"
-                        + " select one"));
+        return new GetOne<>(limit(this.limit == null ? 2 : Math.min(this.limit, 2)).all(), this.meta.name(),
+                this.filters);
     }
+
 
     /** {@code filter(lookupPath, value).get()}. */
     public Mono<T> get(String lookupPath, @Nullable Object value) {
         return filter(lookupPath, value).get();
     }
+
 
     /**
      * The number of matching rows ({@code SELECT count(*)}; over a sub-select if sliced or distinct).
@@ -458,18 +368,6 @@ public final class QuerySet<T> {
         return Mono.defer(() -> countSql().query(readDatabase(), (row, metadata) -> row.get(0, Long.class)).next());
     }
 
-    Sql countSql() {
-        QueryCompiler compiler = compiler();
-        if (this.limit != null || this.offset > 0 || this.distinct) {
-            Select inner = compiler.select(entityColumns(compiler), this.distinct, compiler.condition(this.filters),
-                    List.of(), this.limit, this.offset, null);
-            Select outer = StatementBuilder.select(Functions.count(Expressions.asterisk()))
-                    .from(InlineQuery.create(inner, "counted")).build();
-            return new Sql(this.meta.mapping.renderer.render(outer), compiler.binds);
-        }
-        // no ORDER BY: a count has one row, and ordering by a column would need it grouped
-        return selectSql(compiler, List.of(Functions.count(Expressions.asterisk())), null, false);
-    }
 
     /**
      * Whether any row matches: {@code SELECT EXISTS (SELECT 1 ... LIMIT 1)}, which stops at the first row.
@@ -480,17 +378,6 @@ public final class QuerySet<T> {
         return Mono.defer(() -> existsSql().query(readDatabase(), (row, metadata) -> row.get(0, Boolean.class)).next());
     }
 
-    Sql existsSql() {
-        QueryCompiler compiler = compiler();
-        Select inner = compiler.select(List.of(SQL.literalOf(1)), false, compiler.condition(this.filters), List.of(),
-                1L, this.offset, null);
-        Select outer = StatementBuilder.select(SimpleFunction.create("EXISTS", List.of(SubselectExpression.of(inner))))
-                .from(this.meta.table).build();
-        String text = this.meta.mapping.renderer.render(outer);
-        // the SQL model needs a FROM; EXISTS needs none: drop it (the model renders "... FROM <table>")
-        String fromClause = " FROM " + this.meta.tableName.toSql(QueryCompiler.IDENTIFIERS);
-        return new Sql(text.substring(0, text.length() - fromClause.length()), compiler.binds);
-    }
 
     /**
      * The named fields (paths through relations allowed, {@link #annotate} names) of each matching row, as
@@ -508,6 +395,7 @@ public final class QuerySet<T> {
         });
     }
 
+
     /**
      * The named fields of each matching row, as lists in the order of {@code fields}.
      *
@@ -517,6 +405,7 @@ public final class QuerySet<T> {
         return Flux.defer(() -> valuesQuery(fields)).map(values -> Arrays.asList(values));
     }
 
+
     /**
      * One field of each matching row, flat ({@code values_list(field, flat=True)}), read as {@code type}.
      *
@@ -525,14 +414,15 @@ public final class QuerySet<T> {
     public <V> Flux<V> valuesListFlat(String field, Class<V> type) {
         return Flux.defer(() -> {
             QueryCompiler compiler = compiler();
-            Target target = plainField(compiler, field, "Field");
-            Sql sql = selectSql(compiler, List.of(QueryCompiler.column(target)), this.limit);
+            Target target = SelectStatements.plainField(this, compiler, field, "Field");
+            Sql sql = SelectStatements.selectSql(this, compiler, List.of(QueryCompiler.column(target)), this.limit);
             return sql.query(readDatabase(), (row, metadata) -> {
                 V value = row.get(0, type);
                 return value == null ? List.<V>of() : List.of(value);
             }).concatMapIterable(list -> list);
         });
     }
+
 
     private Flux<Object[]> valuesQuery(String[] fields) {
         Sql sql = valuesSql(fields);
@@ -546,32 +436,6 @@ public final class QuerySet<T> {
         });
     }
 
-    Sql valuesSql(String... fields) {
-        if (fields.length == 0) {
-            throw new IllegalArgumentException("values(...) needs at least one field name");
-        }
-        QueryCompiler compiler = compiler();
-        Map<String, Expression> aggregates = aggregateExpressions(compiler, this.annotations);
-        List<Expression> columns = new ArrayList<>();
-        List<Column> groupBy = new ArrayList<>();
-        for (int i = 0; i < fields.length; i++) {
-            Expression aggregate = aggregates.get(fields[i]);
-            if (aggregate != null) {
-                columns.add(aggregate);
-                continue;
-            }
-            Column column = QueryCompiler.column(plainField(compiler, fields[i], "Field"));
-            groupBy.add(column);
-            columns.add(column.as("v" + i));
-        }
-        Sql sql;
-        if (this.annotations.isEmpty()) {
-            sql = selectSql(compiler, columns, this.limit);
-        } else {
-            sql = groupedSql(compiler, columns, groupBy, aggregates);
-        }
-        return sql;
-    }
 
     /**
      * Aggregates over all matching rows: {@code aggregate(Aggregate.sum("pages"), Aggregate.count())}.
@@ -590,7 +454,8 @@ public final class QuerySet<T> {
                 throw new IllegalArgumentException("aggregate() over a sliced query set is not supported");
             }
             QueryCompiler compiler = compiler();
-            Map<String, Expression> expressions = aggregateExpressions(compiler, List.of(aggregates));
+            Map<String, Expression> expressions = SelectStatements.aggregateExpressions(this, compiler,
+                    List.of(aggregates));
             Sql sql = new Sql(this.meta.mapping.renderer.render(compiler.select(new ArrayList<>(expressions.values()),
                     false, compiler.condition(this.filters), List.of(), null, 0, null)), compiler.binds);
             List<String> names = new ArrayList<>(expressions.keySet());
@@ -604,7 +469,9 @@ public final class QuerySet<T> {
         });
     }
 
+
     // ---- writing ----
+
 
     /**
      * Updates every matching row in one statement: {@code update(Map.of("status", "sold", "stock",
@@ -618,6 +485,7 @@ public final class QuerySet<T> {
         return Mono.defer(() -> updateSql(values, false).update(writeDatabase()));
     }
 
+
     /**
      * Like {@link #update(Map)}, returning the updated rows ({@code UPDATE ... RETURNING}).
      *
@@ -626,6 +494,7 @@ public final class QuerySet<T> {
     public Flux<T> updateReturning(Map<String, ?> values) {
         return Flux.defer(() -> updateSql(values, true).query(writeDatabase(), this::readEntity));
     }
+
 
     /**
      * Deletes every matching row in one statement.
@@ -637,6 +506,7 @@ public final class QuerySet<T> {
         return Mono.defer(() -> deleteSql(false).update(writeDatabase()));
     }
 
+
     /**
      * Like {@link #delete()}, returning the deleted rows ({@code DELETE ... RETURNING}).
      *
@@ -645,6 +515,7 @@ public final class QuerySet<T> {
     public Flux<T> deleteReturning() {
         return Flux.defer(() -> deleteSql(true).query(writeDatabase(), this::readEntity));
     }
+
 
     /**
      * The one matching row, or, if there is none, {@code creator}'s entity inserted. Safe under concurrency
@@ -661,6 +532,7 @@ public final class QuerySet<T> {
                         .switchIfEmpty(Mono.defer(() -> get().map(found -> new Created<>(found, false)))));
     }
 
+
     /**
      * Updates the one matching row with {@code values} (locking it first, {@code SELECT ... FOR UPDATE}), or,
      * if there is none, inserts {@code creator}'s entity. {@code created} is true only if this call inserted.
@@ -676,6 +548,7 @@ public final class QuerySet<T> {
                 .switchIfEmpty(Mono.defer(() -> updateFound)));
     }
 
+
     /**
      * The matching rows whose id is in {@code ids}, by id.
      *
@@ -688,202 +561,76 @@ public final class QuerySet<T> {
         });
     }
 
+
     // ---- internals ----
+
 
     EntityMetadata<T> metadata() {
         return this.meta;
     }
+
 
     private Mono<T> insertIfAbsent(Supplier<? extends T> creator) {
         return Mono.defer(() -> Inserts.insert(this.meta, List.of(creator.get()), true)
                 .query(writeDatabase(), this::readEntity).next());
     }
 
+
     private QuerySet<T> byId(T entity) {
         return new QuerySet<>(this.meta, this.choice, this.using, List.of(), List.of(), null, 0, false, Lock.NONE,
                 Set.of(), List.of(), List.of()).filter(this.meta.requireId().name, idOf(entity));
     }
 
+
     Object idOf(T entity) {
         return this.meta.entity.getIdentifierAccessor(entity).getRequiredIdentifier();
     }
+
 
     private DatabaseChoice.Where readDatabase() {
         return this.lock == Lock.NONE ? this.choice.forRead(this.using) : this.choice.forWrite(this.using);
     }
 
+
     private DatabaseChoice.Where writeDatabase() {
         return this.choice.forWrite(this.using);
     }
 
-    private QueryCompiler compiler() {
+
+    QueryCompiler compiler() {
         return new QueryCompiler(this.meta, this.outerJoins);
     }
 
-    private void requireNoAnnotations(String terminal) {
-        if (!this.annotations.isEmpty()) {
-            throw new IllegalArgumentException(terminal + " cannot return entities with annotate(...) aggregates:"
-                    + " read them with values(...)");
-        }
+
+    /** The select of {@link #all()}; fills {@code eager} with the relations it loads. */
+    Sql allSql(List<JoinedRelation> eager) {
+        return SelectStatements.allSql(this, eager);
     }
 
-    private List<Expression> entityColumns(QueryCompiler compiler) {
-        List<Expression> columns = new ArrayList<>();
-        for (FieldInfo field : this.meta.fieldList) {
-            columns.add(Column.create(field.column, this.meta.table));
-        }
-        return columns;
+    Sql countSql() {
+        return SelectStatements.countSql(this);
     }
 
-    private static String alias(JoinedRelation join, FieldInfo field) {
-        return join.table().getReferenceName().toSql(QueryCompiler.IDENTIFIERS) + "_"
-                + field.column.toSql(QueryCompiler.IDENTIFIERS);
+    Sql existsSql() {
+        return SelectStatements.existsSql(this);
     }
 
-    private static EntityMetadata<?> ownerOf(QueryCompiler compiler, String path) {
-        int last = path.lastIndexOf("__");
-        return last < 0 ? compiler.root : compiler.joins.get(path.substring(0, last)).relation().target();
-    }
-
-    private Target plainField(QueryCompiler compiler, String path, String what) {
-        if (path == null) {
-            throw new IllegalArgumentException(what + " name must not be null");
-        }
-        Target target = compiler.resolve(path, what);
-        if (!target.rest().isEmpty()) {
-            throw new FieldLookupException(what + " of " + this.meta.name(), path, target.owner().validNames());
-        }
-        return target;
-    }
-
-    private Map<String, Expression> aggregateExpressions(QueryCompiler compiler, List<Aggregate> aggregates) {
-        Map<String, Expression> expressions = new LinkedHashMap<>();
-        for (Aggregate aggregate : aggregates) {
-            Expression argument = aggregate.field == null ? Expressions.asterisk()
-                    : QueryCompiler.column(plainField(compiler, aggregate.field, "Aggregated field"));
-            if (expressions.put(aggregate.alias, SimpleFunction.create(aggregate.function, List.of(argument))
-                    .as(aggregate.alias)) != null) {
-                throw new IllegalArgumentException("Two aggregates are named \"" + aggregate.alias + "\": name them"
-                        + " apart with as(...)");
-            }
-        }
-        return expressions;
-    }
-
-    private Sql selectSql(QueryCompiler compiler, List<? extends Expression> columns, @Nullable Long limit) {
-        return selectSql(compiler, columns, limit, true);
-    }
-
-    private Sql selectSql(QueryCompiler compiler, List<? extends Expression> columns, @Nullable Long limit,
-            boolean ordered) {
-        Condition where = compiler.condition(this.filters);
-        List<OrderByField> order = ordered ? compiler.ordering(this.ordering, Map.of()) : List.of();
-        LockMode lockMode = this.lock == Lock.NONE ? null : LockMode.PESSIMISTIC_WRITE;
-        String text = this.meta.mapping.renderer.render(compiler.select(columns, this.distinct, where, order, limit,
-                this.offset, lockMode));
-        if (this.lock == Lock.NOWAIT) {
-            text += " NOWAIT";
-        } else if (this.lock == Lock.SKIP_LOCKED) {
-            text += " SKIP LOCKED";
-        }
-        return new Sql(text, compiler.binds);
-    }
-
-    /**
-     * A select with GROUP BY. The SQL model has no GROUP BY clause: the statement is rendered without ordering
-     * and slicing, and GROUP BY, ORDER BY, LIMIT and OFFSET are appended from model columns (names from the
-     * metadata) and numbers.
-     */
-    private Sql groupedSql(QueryCompiler compiler, List<Expression> columns, List<Column> groupBy,
-            Map<String, Expression> aggregates) {
-        if (this.lock != Lock.NONE) {
-            throw new IllegalArgumentException("selectForUpdate cannot lock grouped rows");
-        }
-        Condition where = compiler.condition(this.filters);
-        Map<String, Expression> aliases = new LinkedHashMap<>();
-        for (String name : aggregates.keySet()) {
-            aliases.put(name, Expressions.just(name));
-        }
-        List<OrderByField> order = compiler.ordering(this.ordering, aliases);
-        StringBuilder text = new StringBuilder(this.meta.mapping.renderer.render(compiler.select(columns, this.distinct,
-                where, List.of(), null, 0, null)));
-        for (int i = 0; i < groupBy.size(); i++) {
-            text.append(i == 0 ? " GROUP BY " : ", ").append(qualified(groupBy.get(i)));
-        }
-        for (int i = 0; i < order.size(); i++) {
-            OrderByField field = order.get(i);
-            Expression expression = field.getExpression();
-            text.append(i == 0 ? " ORDER BY " : ", ")
-                    .append(expression instanceof Column column ? qualified(column) : expression.toString())
-                    .append(field.getDirection() != null && field.getDirection().isDescending() ? " DESC" : " ASC");
-        }
-        if (this.limit != null) {
-            text.append(" LIMIT ").append(this.limit.longValue());
-        }
-        if (this.offset > 0) {
-            text.append(" OFFSET ").append(this.offset);
-        }
-        return new Sql(text.toString(), compiler.binds);
-    }
-
-    private static String qualified(Column column) {
-        return column.getTable().getReferenceName().toSql(QueryCompiler.IDENTIFIERS) + "."
-                + column.getName().toSql(QueryCompiler.IDENTIFIERS);
-    }
-
-    private Condition writeCondition(QueryCompiler compiler, String operation) {
-        if (this.limit != null || this.offset > 0 || this.distinct) {
-            throw new IllegalArgumentException("Cannot " + operation + " a sliced or distinct query set: filter it"
-                    + " instead");
-        }
-        if (this.lock != Lock.NONE || !this.related.isEmpty() || !this.annotations.isEmpty()) {
-            throw new IllegalArgumentException("Cannot " + operation + " a query set with selectForUpdate,"
-                    + " selectRelated or annotate");
-        }
-        Condition where = compiler.condition(this.filters);
-        if (compiler.joins.isEmpty()) {
-            return where;
-        }
-        // conditions across relations: the rows are picked by id in a sub-select with the joins
-        Column id = Column.create(this.meta.requireId().column, this.meta.table);
-        Select ids = compiler.select(List.of(id), false, where, List.of(), null, 0, null);
-        // rendered apart: the model's statement validator does not follow sub-selects to their own FROM
-        return Conditions.in(id, new QueryCompiler.Raw(this.meta.mapping.renderer.render(ids)));
+    Sql valuesSql(String... fields) {
+        return SelectStatements.valuesSql(this, fields);
     }
 
     Sql updateSql(Map<String, ?> values, boolean returning) {
-        if (values == null || values.isEmpty()) {
-            throw new IllegalArgumentException("update(...) needs at least one field and value");
-        }
-        QueryCompiler compiler = compiler();
-        List<AssignValue> assignments = new ArrayList<>();
-        for (Map.Entry<String, ?> entry : values.entrySet()) {
-            Target target = plainField(compiler, entry.getKey(), "Updated field");
-            if (target.table() != this.meta.table) {
-                throw new IllegalArgumentException("update(...) sets fields of " + this.meta.name() + " only, not \""
-                        + entry.getKey() + "\"");
-            }
-            Expression value = entry.getValue() == null ? compiler.bind(null, target.field().boundType)
-                    : compiler.value(target, entry.getValue());
-            assignments.add(AssignValue.create(Column.create(target.field().column, this.meta.table), value));
-        }
-        Condition where = writeCondition(compiler, "update");
-        var update = StatementBuilder.update(this.meta.table).set(assignments);
-        String text = this.meta.mapping.renderer.render(where == null ? update.build() : update.where(where).build());
-        return new Sql(returning ? text + Inserts.returning(this.meta) : text, compiler.binds);
+        return WriteStatements.updateSql(this, values, returning);
     }
 
     Sql deleteSql(boolean returning) {
-        QueryCompiler compiler = compiler();
-        Condition where = writeCondition(compiler, "delete");
-        var delete = StatementBuilder.delete(this.meta.table);
-        String text = this.meta.mapping.renderer.render(where == null ? delete.build() : delete.where(where).build());
-        return new Sql(returning ? text + Inserts.returning(this.meta) : text, compiler.binds);
+        return WriteStatements.deleteSql(this, returning);
     }
 
     T readEntity(Row row, RowMetadata metadata) {
-        return this.meta.mapping.converter.read(this.meta.type, row, metadata);
+        return this.meta.reader.apply(row, metadata);
     }
+
 
     private T read(Row row, RowMetadata metadata, List<JoinedRelation> eager) {
         T entity = readEntity(row, metadata);
@@ -894,10 +641,10 @@ public final class QuerySet<T> {
         for (JoinedRelation join : eager) {
             EntityMetadata<?> target = join.relation().target();
             Object related = null;
-            if (row.get(alias(join, target.requireId()), Object.class) != null) {
+            if (row.get(SelectStatements.alias(join, target.requireId()), Object.class) != null) {
                 RowDocument document = new RowDocument();
                 for (FieldInfo field : target.fieldList) {
-                    document.put(field.column.getReference(), row.get(alias(join, field)));
+                    document.put(field.column.getReference(), row.get(SelectStatements.alias(join, field)));
                 }
                 related = this.meta.mapping.converter.read(target.type, document);
             }
@@ -915,6 +662,7 @@ public final class QuerySet<T> {
         }
         return entity;
     }
+
 
     @Override
     public String toString() {

@@ -15,6 +15,7 @@ import io.github.contextr2dbc.Routing;
 import io.github.contextr2dbc.RoutingHint;
 import io.github.contextr2dbc.UnitOfWork;
 import io.github.contextr2dbc.data.EntityMetadata.FieldInfo;
+import org.jspecify.annotations.Nullable;
 import org.springframework.data.r2dbc.mapping.OutboundRow;
 import org.springframework.data.relational.core.sql.Column;
 import org.springframework.data.relational.core.sql.Conditions;
@@ -58,6 +59,16 @@ public abstract class Repository<T, ID> {
     private final DatabaseChoice choice;
 
     private final EntityMetadata<T> meta;
+
+    /**
+     * {@link #get(Object)}'s statement, rendered on its first call: {@code objects().filter(id, value).get()}'s,
+     * which is the same for every id value but null; later calls only convert and bind the id.
+     */
+    private volatile @Nullable PointRead pointRead;
+
+    /** The rendered point read, its filters as {@code get()} describes them, and the id field. */
+    private record PointRead(String text, String filters, FieldInfo id) {
+    }
 
     /**
      * A repository on {@code database} (the primary, for writes) with the default mapping; the entity type is
@@ -159,7 +170,7 @@ public abstract class Repository<T, ID> {
      */
     public Mono<T> create(T entity) {
         return Mono.defer(() -> Inserts.insert(this.meta, List.of(entity), false)
-                .query(this.choice.forWrite(null), objects()::readEntity).next());
+                .query(this.choice.forWrite(null), this.meta.reader).next());
     }
 
     /** {@link #bulkCreate(Iterable, int)} with {@link #DEFAULT_BATCH_SIZE}. */
@@ -193,7 +204,7 @@ public abstract class Repository<T, ID> {
                 batches.add(batch);
             }
             return Flux.fromIterable(batches).concatMap(rows -> Inserts.insert(this.meta, rows, false)
-                    .query(this.choice.forWrite(null), objects()::readEntity));
+                    .query(this.choice.forWrite(null), this.meta.reader));
         });
     }
 
@@ -203,7 +214,26 @@ public abstract class Repository<T, ID> {
      * @return a cold {@link Mono}: the entity; error: {@link ObjectNotFoundException} if there is none
      */
     public Mono<T> get(ID id) {
-        return Mono.defer(() -> objects().filter(this.meta.requireId().name, id).get());
+        if (id == null || id instanceof F) {
+            return Mono.defer(() -> objects().filter(this.meta.requireId().name, id).get());
+        }
+        try {
+            PointRead known = this.pointRead;
+            Sql sql;
+            if (known == null) {
+                FieldInfo field = this.meta.requireId();
+                sql = objects().filter(field.name, id).limit(2).allSql(new ArrayList<>());
+                known = new PointRead(sql.text, List.of(Q.of(field.name, id)).toString(), field);
+                this.pointRead = known;
+            } else {
+                Object bound = this.meta.convert(known.id(), id);
+                sql = new Sql(known.text(), List.of(new Sql.Bind(bound, bound.getClass())));
+            }
+            return new GetOne<>(sql.query(this.choice.forRead(null), this.meta.reader), this.meta.name(),
+                    known.filters());
+        } catch (RuntimeException e) {
+            return Mono.error(e);
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.github.contextr2dbc.data;
 import java.util.List;
 import java.util.function.BiFunction;
 
+import io.github.contextr2dbc.DbSession;
 import io.github.contextr2dbc.SqlStatement;
 import io.github.contextr2dbc.UnitOfWork;
 import io.r2dbc.spi.Connection;
@@ -35,10 +36,15 @@ final class Sql {
 
     <R> Flux<R> query(DatabaseChoice.Where where, BiFunction<Row, RowMetadata, R> mapper) {
         return Flux.deferContextual(context -> {
-            if (UnitOfWork.find(context).isPresent()) {
-                return where.session().flatMapMany(session -> bind(session.sql(this.text)).map(mapper));
+            UnitOfWork unitOfWork = UnitOfWork.find(context).orElse(null);
+            if (unitOfWork != null) {
+                Mono<DbSession> routed = where.routed();
+                if (routed == null) {
+                    return bind(unitOfWork.session(where.database()).sql(this.text)).map(mapper);
+                }
+                return routed.flatMapMany(session -> bind(session.sql(this.text)).map(mapper));
             }
-            return Flux.usingWhen(where.outside().connectionFactory().create(),
+            return Flux.usingWhen(where.database().connectionFactory().create(),
                     connection -> Flux.from(bind(connection.createStatement(this.text)).execute())
                             .concatMap(result -> result.map(mapper)),
                     Connection::close, (connection, error) -> connection.close(), Connection::close);
@@ -47,10 +53,15 @@ final class Sql {
 
     Mono<Long> update(DatabaseChoice.Where where) {
         return Mono.deferContextual(context -> {
-            if (UnitOfWork.find(context).isPresent()) {
-                return where.session().flatMap(session -> bind(session.sql(this.text)).rowsUpdated());
+            UnitOfWork unitOfWork = UnitOfWork.find(context).orElse(null);
+            if (unitOfWork != null) {
+                Mono<DbSession> routed = where.routed();
+                if (routed == null) {
+                    return bind(unitOfWork.session(where.database()).sql(this.text)).rowsUpdated();
+                }
+                return routed.flatMap(session -> bind(session.sql(this.text)).rowsUpdated());
             }
-            return Mono.usingWhen(where.outside().connectionFactory().create(),
+            return Mono.usingWhen(where.database().connectionFactory().create(),
                     connection -> Flux.from(bind(connection.createStatement(this.text)).execute())
                             .concatMap(result -> result.getRowsUpdated()).reduce(0L, Long::sum),
                     Connection::close, (connection, error) -> connection.close(), Connection::close);

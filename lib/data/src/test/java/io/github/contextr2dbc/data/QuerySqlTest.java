@@ -1,6 +1,7 @@
 package io.github.contextr2dbc.data;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -202,6 +203,55 @@ class QuerySqlTest {
         assertThat(select(all.filter("pages__isnull", false))).endsWith("book.pages IS NOT NULL []");
         assertThat(select(all.filter("status", "s"))).endsWith("book.status = $1 [s]");
         assertThat(select(all.filter("status", null))).endsWith("book.status IS NULL []");
+    }
+
+    @Test
+    void countsExistsUpdatesAndDeletesAreCachedAndBindTheirOwnValues() {
+        QuerySet<Book> all = this.books.objects();
+        for (int call = 1; call <= 3; call++) { // the first renders, the others come from the cache
+            assertThat(show(all.filter("status", "s" + call).filter("pages__in", List.of(call, 10)).countSql()))
+                    .isEqualTo("SELECT COUNT(*) FROM book WHERE book.status = $1 AND book.pages IN ($2, $3) [s" + call
+                            + ", " + call + ", 10]");
+            assertThat(show(all.filter("pages__gte", call).limit(3).countSql())).isEqualTo("SELECT COUNT(*) FROM"
+                    + " (SELECT " + BOOK_COLUMNS + " FROM book WHERE book.pages >= $1 LIMIT 3) counted [" + call + "]");
+            assertThat(show(all.filter("title", "t" + call).existsSql()))
+                    .isEqualTo("SELECT EXISTS(SELECT 1 FROM book WHERE book.title = $1 LIMIT 1) [t" + call + "]");
+            Map<String, Object> values = new LinkedHashMap<>();
+            values.put("status", call == 2 ? null : "v" + call);
+            values.put("pages", call);
+            Sql update = all.filter("id", (long) call).updateSql(values, call == 3);
+            assertThat(show(update)).startsWith("UPDATE book SET status = $1, pages = $2 WHERE book.id = $3")
+                    .endsWith("[" + (call == 2 ? null : "v" + call) + ", " + call + ", " + call + "]");
+            assertThat(update.binds.get(0).type()).isEqualTo(String.class);
+            assertThat(show(all.filter("author__name", "a" + call).deleteSql(false)))
+                    .isEqualTo("DELETE FROM book WHERE book.id IN (SELECT book.id FROM book JOIN author j1"
+                            + " ON j1.id = book.author_id WHERE j1.name = $1) [a" + call + "]");
+        }
+        // the fields assigned, and their order, are part of the statement's shape
+        Map<String, Object> reversed = new LinkedHashMap<>();
+        reversed.put("pages", 1);
+        reversed.put("status", "x");
+        assertThat(show(all.filter("id", 9L).updateSql(reversed, false)))
+                .isEqualTo("UPDATE book SET pages = $1, status = $2 WHERE book.id = $3 [1, x, 9]");
+        assertThat(show(all.filter("id", 9L).updateSql(Map.of("pages", F.of("pages").plus(1)), false)))
+                .isEqualTo("UPDATE book SET pages = (book.pages + $1) WHERE book.id = $2 [1, 9]");
+    }
+
+    @Test
+    void aCachedShapeNeverSkipsTheChecksOfAnother() {
+        QuerySet<Book> all = this.books.objects();
+        all.filter("status", "x").deleteSql(false);
+        all.filter("status", "x").updateSql(Map.of("pages", 1), false);
+        assertThatThrownBy(() -> all.filter("status", "x").selectRelated("author").deleteSql(false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("selectRelated");
+        assertThatThrownBy(() -> all.filter("status", "x").selectRelated("author").updateSql(Map.of("pages", 1), false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("selectRelated");
+        select(all.orderBy("title", "pages"));
+        assertThatThrownBy(() -> all.orderBy("title,pages").allSql(new ArrayList<>()))
+                .isInstanceOf(FieldLookupException.class);
+        all.filter("pages", 1).updateSql(Map.of("title", "a"), false);
+        assertThatThrownBy(() -> all.filter("pages", 1).updateSql(Map.of("title|status", "a"), false))
+                .isInstanceOf(FieldLookupException.class);
     }
 
     @Test
