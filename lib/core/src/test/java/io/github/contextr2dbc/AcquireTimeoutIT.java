@@ -13,6 +13,7 @@ import reactor.test.StepVerifier;
 import static io.github.contextr2dbc.UnitOfWork.dbSession;
 import static io.github.contextr2dbc.UnitOfWork.inNewUnitOfWork;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** A statement that cannot get a connection in time fails with a timeout, and the pool is left clean. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -45,6 +46,16 @@ class AcquireTimeoutIT {
         return dbSession(database).flatMap(session -> session.sql("SELECT 1").one(row -> row.get(0, Integer.class)));
     }
 
+    /**
+     * Waits until the pool has the released connection back: the close of a unit of work completes once the
+     * connection is handed back, and r2dbc-pool makes it idle again on its own schedule (slow on a loaded
+     * machine), so the next acquisition, timed at 300 ms, could otherwise race it.
+     */
+    private static void awaitIdle(Database database) {
+        await().atMost(TestDatabase.TIMEOUT).untilAsserted(() -> assertThat(database.poolMetrics())
+                .hasValueSatisfying(metrics -> assertThat(metrics.idleSize()).as("idle").isEqualTo(1)));
+    }
+
     @Test
     void aStatementWaitingLongerThanTheAcquireTimeoutFailsAndThePoolRecovers() {
         UnitOfWork holder = UnitOfWork.create();
@@ -71,6 +82,7 @@ class AcquireTimeoutIT {
         });
 
         StepVerifier.create(holder.commit().then(holder.close())).expectComplete().verify(TestDatabase.TIMEOUT);
+        awaitIdle(this.db);
         StepVerifier.create(inNewUnitOfWork(selectOne()))
                 .expectNext(1)
                 .expectComplete()
@@ -104,6 +116,7 @@ class AcquireTimeoutIT {
         });
 
         StepVerifier.create(holder.commit().then(holder.close())).expectComplete().verify(TestDatabase.TIMEOUT);
+        awaitIdle(this.autocommit);
         StepVerifier.create(inNewUnitOfWork(selectOne(this.autocommit)))
                 .expectNext(1)
                 .expectComplete()
