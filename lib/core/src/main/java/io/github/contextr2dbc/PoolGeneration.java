@@ -33,6 +33,10 @@ final class PoolGeneration {
 
     private final ConnectionFactory connectionFactory;
 
+    /** {@link #acquire()}'s publisher, made on first use (a race makes two equal ones: harmless). */
+    @Nullable
+    private volatile Mono<Connection> acquisition;
+
     PoolGeneration(DatabaseRuntime runtime, String host, ConnectionFactory connectionFactory) {
         this.runtime = runtime;
         this.host = host;
@@ -73,8 +77,15 @@ final class PoolGeneration {
      * must still {@link #leave()}); cancel: the pool takes back a connection that arrives later
      */
     Mono<Connection> acquire() {
-        return new AcquireTimeout(Mono.defer(() -> pool().create()), this.runtime.database().acquireTimeout(),
-                this.runtime.name());
+        // bench-gap (issue 17): one acquisition publisher per generation, not one per acquisition (it is
+        // stateless); a unit of work waiting for a connection no longer keeps a copy of it
+        Mono<Connection> acquisition = this.acquisition;
+        if (acquisition == null) {
+            acquisition = new AcquireTimeout(Mono.defer(() -> pool().create()),
+                    this.runtime.database().acquireTimeout(), this.runtime.name());
+            this.acquisition = acquisition;
+        }
+        return acquisition;
     }
 
     /**
