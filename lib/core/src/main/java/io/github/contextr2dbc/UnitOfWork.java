@@ -131,7 +131,9 @@ public final class UnitOfWork {
             if (unitOfWork == null) {
                 return Mono.error(new NoUnitOfWorkException("dbSession(" + db.name() + ")"));
             }
-            return Mono.fromCallable(() -> unitOfWork.session(db));
+            // bench-gap (issue 17): the session now, in the deferred step (a failure is an error signal all the
+            // same): no fromCallable subscription and lambda for a unit of work waiting for its connection to keep
+            return Mono.just(unitOfWork.session(db));
         });
     }
 
