@@ -37,6 +37,16 @@ class ContextVariant implements Variant {
         return inNewUnitOfWork(insertStatement(name, price));
     }
 
+    /** The filtered list, hand-written on the session: {@link Workload#LIST_SQL}. */
+    @Override
+    public Mono<Long> list(int from) {
+        return inNewUnitOfWork(dbSession(this.db).flatMap(session -> session.sql(Workload.LIST_SQL)
+                .bind(0, from)
+                .bind(1, from + Workload.LIST_ROWS)
+                .map(row -> (long) row.get(2, Integer.class))
+                .reduce(0L, Long::sum)));
+    }
+
     /** Asks for the session, as a request handler that might need it would, and runs no statement. */
     @Override
     public Mono<Integer> empty(int value) {

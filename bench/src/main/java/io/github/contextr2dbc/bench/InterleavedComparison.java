@@ -65,7 +65,10 @@ public final class InterleavedComparison {
     enum Workload {
         POINT_READ("point read", variant -> i -> variant.read(io.github.contextr2dbc.bench.Workload.randomId())),
         INSERT("insert", variant -> i -> variant.insert(io.github.contextr2dbc.bench.Workload.INSERTED_NAME, i)),
-        EMPTY_UNIT_OF_WORK("empty unit of work", variant -> variant::empty);
+        EMPTY_UNIT_OF_WORK("empty unit of work", variant -> variant::empty),
+        /** Ten rows by an id range, in order (issue 17, item 5): the variants that {@link Variant#lists} only. */
+        FILTERED_LIST("filtered list", variant -> i -> variant.list(
+                io.github.contextr2dbc.bench.Workload.randomListStart()));
 
         final String label;
 
@@ -81,6 +84,9 @@ public final class InterleavedComparison {
             List<Variant.Kind> kinds = new ArrayList<>(List.of(Variant.Kind.values()));
             if (this == EMPTY_UNIT_OF_WORK) {
                 kinds.remove(Variant.Kind.SPRING_DATA);
+            }
+            if (this == FILTERED_LIST) {
+                kinds.removeIf(kind -> !Variant.lists(kind));
             }
             return kinds;
         }

@@ -73,6 +73,15 @@ final class RawVariant implements Variant {
                         .thenReturn(item)));
     }
 
+    /** The filtered list: {@link Workload#LIST_SQL}, every row read. */
+    @Override
+    public Mono<Long> list(int from) {
+        return inTransaction(connection -> Flux.from(connection.createStatement(Workload.LIST_SQL)
+                        .bind(0, from).bind(1, from + Workload.LIST_ROWS).execute())
+                .concatMap(result -> result.map(row -> (long) row.get(2, Integer.class)))
+                .reduce(0L, Long::sum));
+    }
+
     @Override
     public Mono<Integer> empty(int value) {
         return inTransaction(connection -> Mono.just(value));

@@ -195,7 +195,7 @@ public final class ScalingCurve {
      * {@code jcmd <this JVM> GC.class_histogram}: instances and bytes per class (a full GC first, so live objects
      * only).
      */
-    private static Map<String, long[]> histogram() {
+    static Map<String, long[]> histogram() {
         Map<String, long[]> classes = new HashMap<>();
         try {
             Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
@@ -218,7 +218,7 @@ public final class ScalingCurve {
     }
 
     /** The classes whose live bytes grew most since {@code before}, per waiting unit of work. */
-    private static void printHistogramGrowth(Map<String, long[]> before, int count) {
+    static void printHistogramGrowth(Map<String, long[]> before, int count) {
         if (before == null) {
             return;
         }
@@ -231,13 +231,14 @@ public final class ScalingCurve {
         }
         growth.sort((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]));
         System.out.println("# live objects added per waiting unit of work (class histogram): instances, bytes, class");
-        for (Map.Entry<String, long[]> entry : growth.subList(0, Math.min(20, growth.size()))) {
+        int rows = Math.min(Integer.getInteger("bench.heap.histogram.rows", 20), growth.size());
+        for (Map.Entry<String, long[]> entry : growth.subList(0, rows)) {
             System.out.printf(Locale.ROOT, "#   %6.2f %7.1f  %s%n", (double) entry.getValue()[0] / count,
                     (double) entry.getValue()[1] / count, entry.getKey());
         }
     }
 
-    private static long usedHeapAfterGc() {
+    static long usedHeapAfterGc() {
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         System.gc();
         System.gc();

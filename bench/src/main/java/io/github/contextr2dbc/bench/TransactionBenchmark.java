@@ -32,7 +32,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
         timeUnit = TimeUnit.SECONDS)
 public class TransactionBenchmark {
 
-    @Param({"raw", "raw-pipelined", "context", "context-atomic", "spring-client", "spring-data"})
+    @Param({"raw", "raw-pipelined", "context", "context-atomic", "spring-client", "spring-data", "context-queryset"})
     public String variant;
 
     @Param({"1", "64"})

@@ -30,11 +30,9 @@ public interface Variant extends AutoCloseable {
         /** Spring's {@code TransactionalOperator} + {@code DatabaseClient}. */
         SPRING_CLIENT,
         /** A Spring Data R2DBC repository inside a {@code TransactionalOperator}. */
-        SPRING_DATA;
-        // QUERYSET PLACEHOLDER (issue 17, item 5): once lib/data's QuerySets exist, add CONTEXT_QUERYSET here (a
-        // QuerySetVariant: the point read and a filtered list through a QuerySet in inNewUnitOfWork), the
-        // filtered-list workload to InterleavedComparison.Workload, and a "context-queryset" server to
-        // BenchServer.VARIANTS; QuickModeIT covers them through its loops over Kind and BenchServer.VARIANTS.
+        SPRING_DATA,
+        /** context-r2dbc's QuerySets ({@code lib/data} repositories) inside {@code inNewUnitOfWork(...)}. */
+        CONTEXT_QUERYSET;
 
         /** The kind for a parameter value such as {@code spring-client}. */
         public static Kind of(String name) {
@@ -51,7 +49,7 @@ public interface Variant extends AutoCloseable {
          * or eager (acquire, {@code BEGIN}, {@code COMMIT}, release: the others).
          */
         public boolean lazy() {
-            return this == CONTEXT || this == CONTEXT_ATOMIC;
+            return this == CONTEXT || this == CONTEXT_ATOMIC || this == CONTEXT_QUERYSET;
         }
     }
 
@@ -68,6 +66,7 @@ public interface Variant extends AutoCloseable {
         return switch (kind) {
             case CONTEXT -> new ContextVariant(BenchSettings.database("bench", url));
             case CONTEXT_ATOMIC -> new ContextAtomicVariant(BenchSettings.database("bench", url));
+            case CONTEXT_QUERYSET -> new QuerySetVariant(BenchSettings.database("bench", url));
             default -> create(kind, io.r2dbc.spi.ConnectionFactories.get(url));
         };
     }
@@ -84,6 +83,7 @@ public interface Variant extends AutoCloseable {
             case CONTEXT_ATOMIC -> new ContextAtomicVariant(BenchSettings.database("bench", connectionFactory));
             case SPRING_CLIENT -> new SpringClientVariant(connectionFactory);
             case SPRING_DATA -> new SpringDataVariant(connectionFactory);
+            case CONTEXT_QUERYSET -> new QuerySetVariant(BenchSettings.database("bench", connectionFactory));
         };
     }
 
@@ -106,7 +106,22 @@ public interface Variant extends AutoCloseable {
 
     /** Whether the kind can run {@link #readUpdateSavepoint(int)}. */
     static boolean savepoints(Kind kind) {
-        return kind != Kind.CONTEXT;
+        return kind != Kind.CONTEXT && kind != Kind.CONTEXT_QUERYSET;
+    }
+
+    /**
+     * The filtered list: {@link Workload#LIST_ROWS} rows of {@code bench_item} from id {@code from} on, in id
+     * order, in a transaction: the sum of their prices.
+     *
+     * @throws UnsupportedOperationException for the variants that do not run it (see {@link #lists(Kind)})
+     */
+    default Mono<Long> list(int from) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no filtered-list workload");
+    }
+
+    /** Whether the kind can run {@link #list(int)}: the reference, hand-written context-r2dbc and the QuerySet. */
+    static boolean lists(Kind kind) {
+        return kind == Kind.RAW_PIPELINED || kind == Kind.CONTEXT || kind == Kind.CONTEXT_QUERYSET;
     }
 
     /**

@@ -21,6 +21,16 @@ public final class Workload {
     /** The update of the read-update-savepoint workload, in its savepoint (a nested atomic block). */
     public static final String UPDATE_SQL = "UPDATE bench_stock SET qty = qty + 1 WHERE id = $1";
 
+    /** The rows of the filtered list (issue 17, item 5). */
+    public static final int LIST_ROWS = 10;
+
+    /**
+     * The filtered list, written by hand: the rows from id {@code $1} up to (excluding) {@code $2}, in id order
+     * (what the QuerySet variant's {@code filter("id__gte", from).filter("id__lt", to).orderBy("id")} asks for).
+     */
+    public static final String LIST_SQL =
+            "SELECT id, name, price FROM bench_item WHERE id >= $1 AND id < $2 ORDER BY id";
+
     /** The name every inserted row gets. */
     public static final String INSERTED_NAME = "bench";
 
@@ -42,6 +52,20 @@ public final class Workload {
     /** A random existing id of {@code bench_item}. */
     public static int randomId() {
         return ThreadLocalRandom.current().nextInt(BenchSettings.ROWS) + 1;
+    }
+
+    /** A random first id of the filtered list, such that every one of its {@link #LIST_ROWS} rows exists. */
+    public static int randomListStart() {
+        return ThreadLocalRandom.current().nextInt(BenchSettings.ROWS - LIST_ROWS + 1) + 1;
+    }
+
+    /** What {@link Variant#list(int)} returns for {@code from}: the sum of the seeded prices. */
+    public static long expectedListSum(int from) {
+        long sum = 0;
+        for (int id = from; id < from + LIST_ROWS; id++) {
+            sum += id % 1000;
+        }
+        return sum;
     }
 
     /** The row {@link #READ_SQL} returns for {@code id} (what the seed inserted). */

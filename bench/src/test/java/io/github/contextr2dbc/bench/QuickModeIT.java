@@ -68,6 +68,13 @@ class QuickModeIT {
                         + second + ") AND name = '" + Workload.INSERTED_NAME + "'")).isEqualTo(2);
                 assertThat(this.database.queryLong("SELECT count(*) FROM bench_insert")).isEqualTo(rowsBefore + 2);
                 assertThat(variant.acquisitions()).isEqualTo(IDS.length + 2);
+                if (Variant.lists(kind)) { // the filtered list (issue 17, item 5): every row, in one unit of work
+                    for (int from : new int[] {1, BenchSettings.ROWS - Workload.LIST_ROWS + 1}) {
+                        assertThat(variant.list(from).block(TIMEOUT)).as("%s filtered list from %d", kind, from)
+                                .isEqualTo(Workload.expectedListSum(from));
+                    }
+                    assertThat(variant.acquisitions()).as("%s acquisitions", kind).isEqualTo(IDS.length + 4);
+                }
             }
         }
     }
@@ -75,7 +82,7 @@ class QuickModeIT {
     @Test
     void anEmptyUnitOfWorkTakesNoConnectionWithContextR2dbcAndOneWithTheOthers() {
         for (Variant.Kind kind : List.of(Variant.Kind.RAW, Variant.Kind.RAW_PIPELINED, Variant.Kind.CONTEXT,
-                Variant.Kind.CONTEXT_ATOMIC, Variant.Kind.SPRING_CLIENT)) {
+                Variant.Kind.CONTEXT_ATOMIC, Variant.Kind.SPRING_CLIENT, Variant.Kind.CONTEXT_QUERYSET)) {
             try (Variant variant = Variant.create(kind, this.database)) {
                 assertThat(Load.run(100, 10, variant::empty)).isNotNull();
                 assertThat(variant.acquisitions()).as("%s acquisitions for 100 empty units of work", kind)
@@ -124,7 +131,7 @@ class QuickModeIT {
         List<String> lines = new ArrayList<>();
         List<String> rows = new ArrayList<>();
         try (TsvOut tsv = TsvOut.to(rows)) {
-            assertThat(InterleavedComparison.run(1, 10, lines::add, tsv)).hasSize(6)
+            assertThat(InterleavedComparison.run(1, 10, lines::add, tsv)).hasSize(8)
                     .allSatisfy(ratio -> assertThat(ratio).isPositive());
         } finally {
             System.clearProperty(BenchSettings.QUICK_PROPERTY);
@@ -136,9 +143,12 @@ class QuickModeIT {
         // work, at 2 concurrencies)
         int savepointVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::savepoints)
                 .count();
-        assertThat(lines).hasSize(2 + 2 + (3 * variants - 1) + savepointVariants + 1 + 2 * (3 * variants - 1));
+        // the filtered list (issue 17, item 5): raw-pipelined, context and context-queryset
+        int listVariants = (int) java.util.Arrays.stream(Variant.Kind.values()).filter(Variant::lists).count();
+        int slices = 3 * variants - 1 + listVariants;
+        assertThat(lines).hasSize(2 + 2 + slices + savepointVariants + 1 + 2 * slices);
         assertThat(lines.get(1)).contains("seed");
-        assertThat(rows).filteredOn(row -> row.startsWith("rate\t")).hasSize(2 * (3 * variants - 1));
+        assertThat(rows).filteredOn(row -> row.startsWith("rate\t")).hasSize(2 * slices);
         assertThat(lines).anySatisfy(line -> assertThat(line).contains("context (lazy)"))
                 .anySatisfy(line -> assertThat(line).contains("raw-pipelined (eager)"));
         // on the wire: BEGIN waits for its answer with raw code, goes with the statement when pipelined and with
@@ -253,11 +263,11 @@ class QuickModeIT {
         } finally {
             System.clearProperty(BenchSettings.QUICK_PROPERTY);
         }
-        // TransactionBenchmark: 2 workloads x 6 variants x 2 concurrencies; EmptyUnitOfWorkBenchmark: 5 x 2;
+        // TransactionBenchmark: 2 workloads x 7 variants x 2 concurrencies; EmptyUnitOfWorkBenchmark: 5 x 2;
         // ContextMachineryBenchmark: 11 benchmarks + the routed and unrouted replica reads + the QuerySet and
         // hand-written point reads; WebFilterBenchmark: 3 routes x 3 variants x 2 concurrencies;
         // RollbackPerTestBenchmark: 2 cleanups x 2 table counts
-        assertThat(results).hasSize(24 + 10 + 15 + 18 + 4);
+        assertThat(results).hasSize(28 + 10 + 15 + 18 + 4);
         for (RunResult result : results) {
             assertThat(result.getPrimaryResult().getScore())
                     .as(result.getParams().getBenchmark() + " " + result.getParams().getParam("variant"))

@@ -66,7 +66,7 @@ public final class Database {
 
     private final SessionConnectionFactory sessionConnectionFactory;
 
-    // ---- routing (issue 13): the primary this database replicates, and whether any database replicates it ----
+    // ---- routing: the primary this database replicates, and whether any database replicates it ----
 
     @Nullable
     private final Database replicaOf;
@@ -83,7 +83,7 @@ public final class Database {
 
     Database(DatabaseSettings settings) {
         this.settings = settings;
-        // routing (issue 13): a replica's sessions always begin READ ONLY; its primary learns it has replicas
+        // for routing: a replica's sessions always begin READ ONLY; its primary learns it has replicas
         this.replicaOf = settings.replicaOf;
         if (settings.replicaOf != null) {
             settings.replicaOf.hasReplicas = true;
@@ -284,7 +284,7 @@ public final class Database {
 
     // ---- package-private: used by sessions and pools ----
 
-    /** Routing (issue 13): whether a replica of this database was built. */
+    /** Routing: whether a replica of this database was built. */
     boolean hasReplicas() {
         return this.hasReplicas;
     }

@@ -8,11 +8,16 @@ import java.util.function.Function;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Result;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Schedulers;
+import reactor.util.context.Context;
 
 /**
  * What a {@link Database} does at run time (the handle and its builder hold the configuration): acquiring
@@ -103,7 +108,10 @@ final class DatabaseRuntime {
      * {@code cancellation} says
      */
     Mono<Lease> acquire(Cancellation cancellation) {
-        Mono<Lease> acquire = Mono.defer(() -> acquireFromCurrent(cancellation));
+        // a session's acquisition is one subscriber (SessionLease), not defer + map +
+        // onErrorResume: it is what a unit of work keeps while it waits for a connection
+        Mono<Lease> acquire = cancellation == Cancellation.CALLER_NEVER_CANCELS ? new SessionLease(this)
+                : Mono.defer(() -> acquireFromCurrent(cancellation));
         Function<? super Database, ? extends Mono<Void>> beforeSession = this.database.settings().beforeSession;
         return beforeSession == null ? acquire : Mono.defer(() -> beforeSession.apply(this.database)).then(acquire);
     }
@@ -187,6 +195,115 @@ final class DatabaseRuntime {
                 .concatMap(Result::getRowsUpdated)
                 .then(Mono.defer(() -> connection.isAutoCommit() ? Mono.<Void>empty()
                         : Mono.from(connection.setAutoCommit(true))));
+    }
+
+    /**
+     * {@code acquireFromCurrent(CALLER_NEVER_CANCELS)} as one subscriber. On subscription:
+     * fails if the database is closed, else enters the current generation and subscribes its acquisition
+     * (through the database's connection source). The connection becomes a {@link Lease} (counted); an error
+     * leaves the generation first, then goes on (the leave's own failure instead, as {@code onErrorResume} did).
+     */
+    private static final class SessionLease extends Mono<Lease> {
+
+        private final DatabaseRuntime runtime;
+
+        SessionLease(DatabaseRuntime runtime) {
+            this.runtime = runtime;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Lease> actual) {
+            if (this.runtime.closed) {
+                Operators.error(actual, this.runtime.closedError());
+                return;
+            }
+            PoolGeneration entered = this.runtime.enterCurrent();
+            Mono<Connection> connection;
+            try {
+                connection = this.runtime.database.acquireThroughSource(entered);
+            } catch (Throwable error) {
+                Operators.error(actual, error);
+                return;
+            }
+            connection.subscribe(new Leasing(actual, this.runtime, entered));
+        }
+    }
+
+    /** The subscriber of {@link SessionLease}'s pool acquisition. */
+    private static final class Leasing extends Operators.MonoSubscriber<Connection, Lease> {
+
+        private final DatabaseRuntime runtime;
+
+        private final PoolGeneration entered;
+
+        @Nullable
+        private Subscription upstream;
+
+        @Nullable
+        private Lease leased;
+
+        Leasing(CoreSubscriber<? super Lease> actual, DatabaseRuntime runtime, PoolGeneration entered) {
+            super(actual);
+            this.runtime = runtime;
+            this.entered = entered;
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            if (Operators.validate(this.upstream, subscription)) {
+                this.upstream = subscription;
+                this.actual.onSubscribe(this);
+                subscription.request(Long.MAX_VALUE);
+            }
+        }
+
+        @Override
+        public void onNext(Connection connection) {
+            this.leased = this.runtime.leased(connection, this.entered);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            Context context = this.actual.currentContext();
+            this.entered.leave().subscribe(new OutcomeSubscriber(context) {
+                @Override
+                public void onError(Throwable leaveFailure) {
+                    Leasing.this.actual.onError(leaveFailure);
+                }
+
+                @Override
+                public void onComplete() {
+                    Leasing.this.actual.onError(error);
+                }
+            });
+        }
+
+        @Override
+        public void onComplete() {
+            Lease lease = this.leased;
+            if (lease != null) {
+                this.leased = null;
+                complete(lease);
+            } else {
+                this.actual.onComplete();
+            }
+        }
+
+        @Override
+        @Nullable
+        @SuppressWarnings("rawtypes") // Scannable declares scanUnsafe(Attr) with the raw type
+        public Object scanUnsafe(Attr key) {
+            return key == Attr.PARENT ? this.upstream : super.scanUnsafe(key);
+        }
+
+        @Override
+        public void cancel() {
+            super.cancel();
+            Subscription subscription = this.upstream;
+            if (subscription != null) {
+                subscription.cancel();
+            }
+        }
     }
 
     private IllegalStateException closedError() {

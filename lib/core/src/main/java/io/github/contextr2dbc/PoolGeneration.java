@@ -33,6 +33,10 @@ final class PoolGeneration {
 
     private final ConnectionFactory connectionFactory;
 
+    /** {@link #acquire()}'s publisher, made on first use (a race makes two equal ones: harmless). */
+    @Nullable
+    private volatile Mono<Connection> acquisition;
+
     PoolGeneration(DatabaseRuntime runtime, String host, ConnectionFactory connectionFactory) {
         this.runtime = runtime;
         this.host = host;
@@ -73,10 +77,18 @@ final class PoolGeneration {
      * must still {@link #leave()}); cancel: the pool takes back a connection that arrives later
      */
     Mono<Connection> acquire() {
-        DatabaseSettings settings = this.runtime.database().settings();
-        Mono<Connection> fromPool = Mono.defer(() -> pool().create());
-        return settings.timesAcquisitions() ? new AcquireTimeout(fromPool, settings.acquireTimeout, settings.name)
-                : fromPool; // no acquire timeout: waits as long as the pool makes it
+        // one acquisition publisher per generation, not one per acquisition (it is stateless): a unit of work
+        // waiting for a connection does not keep a copy of it
+        Mono<Connection> acquisition = this.acquisition;
+        if (acquisition == null) {
+            DatabaseSettings settings = this.runtime.database().settings();
+            Mono<Connection> fromPool = Mono.defer(() -> pool().create());
+            acquisition = settings.timesAcquisitions()
+                    ? new AcquireTimeout(fromPool, settings.acquireTimeout, settings.name)
+                    : fromPool; // no acquire timeout: waits as long as the pool makes it
+            this.acquisition = acquisition;
+        }
+        return acquisition;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.github.contextr2dbc;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
@@ -44,7 +45,15 @@ final class SerialQueue {
     private static final AtomicIntegerFieldUpdater<SerialQueue> STARTS =
             AtomicIntegerFieldUpdater.newUpdater(SerialQueue.class, "starts");
 
-    private final Queue<SerialTask<?>> waiting = new ConcurrentLinkedQueue<>();
+    @SuppressWarnings("rawtypes")
+    private static final AtomicReferenceFieldUpdater<SerialQueue, Queue> WAITING =
+            AtomicReferenceFieldUpdater.newUpdater(SerialQueue.class, Queue.class, "waiting");
+
+    // created when the first operation has to wait, not with every session: most sessions
+    // run one operation at a time and never queue one, and a unit of work waiting for its connection kept the
+    // empty queue (48 bytes) all the same. Once created it is never replaced.
+    @Nullable
+    private volatile Queue<SerialTask<?>> waiting;
 
     private volatile int wip;
 
@@ -93,14 +102,15 @@ final class SerialQueue {
     private <T> void subscribe(Supplier<? extends Publisher<T>> work, CoreSubscriber<? super T> actual) {
         SerialTask<T> task = new SerialTask<>(this, work, actual);
         // an operation queued by a concurrent subscriber (not counted yet) is never overtaken
-        if (this.waiting.isEmpty() && WIP.compareAndSet(this, 0, 1)) {
+        Queue<SerialTask<?>> queued = this.waiting;
+        if ((queued == null || queued.isEmpty()) && WIP.compareAndSet(this, 0, 1)) {
             task.state = SerialTask.RUNNING;
             actual.onSubscribe(task);
             task.begin();
             return;
         }
         actual.onSubscribe(task); // before the task is queued: from then on, any thread may begin it
-        this.waiting.offer(task);
+        waitingQueue().offer(task);
         if (WIP.getAndIncrement(this) == 0) {
             startNext();
         }
@@ -154,9 +164,26 @@ final class SerialQueue {
         } while (STARTS.decrementAndGet(this) != 0);
     }
 
+    /** The queue of waiting tasks, created by the first task that waits. */
+    @SuppressWarnings("unchecked")
+    private Queue<SerialTask<?>> waitingQueue() {
+        Queue<SerialTask<?>> queued = this.waiting;
+        if (queued == null) {
+            queued = new ConcurrentLinkedQueue<>();
+            if (!WAITING.compareAndSet(this, null, queued)) {
+                queued = this.waiting;
+            }
+        }
+        return queued;
+    }
+
     private void startOne() {
+        Queue<SerialTask<?>> queued = this.waiting;
+        if (queued == null) {
+            return; // not reached: a task is queued (creating the queue) before it is counted
+        }
         for (;;) {
-            SerialTask<?> next = this.waiting.poll();
+            SerialTask<?> next = queued.poll();
             if (next == null) {
                 return; // not reached: a task is queued before it is counted
             }

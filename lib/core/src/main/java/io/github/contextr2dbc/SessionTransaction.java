@@ -87,7 +87,7 @@ abstract class SessionTransaction {
     @Nullable
     volatile SessionOptions nextTransactionOptions;
 
-    // ---- routing (issue 13): read-your-own-writes; see Routing and StatementGuard ----
+    // ---- routing: read-your-own-writes; see Routing and StatementGuard ----
 
     /** A statement that may write ran (or was sent) on this session, in any of its transactions. Never cleared. */
     private volatile boolean mayHaveWritten;

@@ -53,7 +53,7 @@ public final class UnitOfWork {
     /** The sessions, ordered by {@link Database#order()}; replaced (copy on write) when one is added. */
     private final AtomicReference<ContextSession[]> sessions = new AtomicReference<>(NONE);
 
-    /** Routing (issue 13): the sessions the unit of work had when it was closed, for reading their commit LSNs. */
+    /** Routing: the sessions the unit of work had when it was closed, for reading their commit LSNs. */
     private volatile ContextSession[] closedWith = NONE;
 
     private UnitOfWork() {
@@ -130,7 +130,9 @@ public final class UnitOfWork {
             if (unitOfWork == null) {
                 return Mono.error(new NoUnitOfWorkException("dbSession(" + db.name() + ")"));
             }
-            return Mono.fromCallable(() -> unitOfWork.session(db));
+            // the session now, in the deferred step (a failure is an error signal all the
+            // same): no fromCallable subscription and lambda for a unit of work waiting for its connection to keep
+            return Mono.just(unitOfWork.session(db));
         });
     }
 
@@ -169,7 +171,7 @@ public final class UnitOfWork {
     }
 
     /**
-     * Routing (issue 13): this unit of work's session for {@code db} if it has one, without creating it; after
+     * Routing: this unit of work's session for {@code db} if it has one, without creating it; after
      * the end, the session it had.
      */
     @Nullable
@@ -183,7 +185,7 @@ public final class UnitOfWork {
         return null;
     }
 
-    /** Routing (issue 13): the sessions now, or those it had when it ended. */
+    /** Routing: the sessions now, or those it had when it ended. */
     ContextSession[] sessionsEvenEnded() {
         ContextSession[] current = this.sessions.get();
         return current == ENDED ? this.closedWith : current;
@@ -273,7 +275,7 @@ public final class UnitOfWork {
         if (all == ENDED) {
             return null;
         }
-        this.closedWith = all; // routing (issue 13)
+        this.closedWith = all; // for routing
         return UnitOfWorkFinish.close(all);
     }
 

@@ -89,6 +89,12 @@
  * 1.3 KB and ~4 µs each; only an acquisition that waits is timed here</td><td>the phase is decided once
  * (connection, timeout or cancel); a connection arriving after the timeout or a cancel is released at
  * once</td></tr>
+ * <tr><td>{@code DatabaseRuntime.SessionLease}</td><td>a session's acquisition as one subscriber instead of
+ * {@code defer} + {@code map} + {@code onErrorResume}: it is what a unit of work keeps while it waits for a
+ * connection (retained per waiting unit of work 1 438 → 1 110 B with the other cuts of that round, see
+ * {@code bench/README.md})</td><td>used only where the caller never cancels; the generation is entered on
+ * subscription and left before an acquisition error goes on; the connection becomes a counted lease
+ * once</td></tr>
  * <tr><td>{@code UnitOfWorkEnd}</td><td>the one end of a unit of work for whoever opened it:
  * {@code inNewUnitOfWork(Mono)}, {@code inNewUnitOfWork(Flux)} and the Spring WebFilter (before, three
  * implementations of one contract: a subscriber, {@code usingWhen}, a sink); one object that is also

@@ -57,7 +57,7 @@ final class StandardProblemMapping implements ProblemMapping {
                     return mapped;
                 }
             }
-            // routing (issue 13), failover drill: a connection that could not be made or was lost (the server
+            // a connection that could not be made or was lost (the server
             // stopped: a pooled connection that fails validation, SQLSTATE class 08, 57P01-57P03) is the database
             // being unavailable, not a server error
             if (isConnectionLost(current)) {
