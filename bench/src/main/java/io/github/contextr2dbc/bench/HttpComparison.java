@@ -1,7 +1,9 @@
 package io.github.contextr2dbc.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -158,6 +160,13 @@ public final class HttpComparison {
         List<String> variants = List.of(System.getProperty("bench.http.variants",
                 String.join(",", BenchServer.VARIANTS)).split(","));
         String jfrDir = System.getProperty("bench.jfr", "");
+        if (!jfrDir.isEmpty()) {
+            try {
+                Files.createDirectories(Path.of(jfrDir)); // the servers' JVMs cannot start JFR into a missing folder
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot create the JFR folder " + jfrDir, e);
+            }
+        }
         BenchDatabase database = BenchDatabase.create();
         out.accept(String.format(Locale.ROOT, "# HTTP: %d rounds, %d ms per variant per round, batches of %d requests, "
                 + "acquire timeout %s, shared loops %s, slice order seed %d (-Dbench.seed=%d replays it); "
