@@ -109,7 +109,9 @@ public class BenchServer {
             properties.put(database + "default", "true");
             properties.put(database + "pool.max-size", BenchSettings.POOL_SIZE);
             properties.put(database + "pool.initial-size", 0);
-            properties.put(database + "pool.acquire-timeout", BenchSettings.ACQUIRE_TIMEOUT.toString());
+            properties.put(database + "pool.acquire-timeout",
+                    BenchSettings.AcquireTimeoutMode.current() == BenchSettings.AcquireTimeoutMode.NONE ? "0"
+                            : BenchSettings.ACQUIRE_TIMEOUT.toString());
             properties.put(database + "pool.max-idle-time", BenchSettings.MAX_IDLE_TIME.toString());
             properties.put(database + "pool.max-life-time", BenchSettings.MAX_LIFE_TIME.toString());
         }

@@ -78,9 +78,8 @@ public final class BenchSettings {
         WAITING,
         /**
          * Spring Boot's default ({@code spring.r2dbc.pool.max-acquire-time} unset): no acquire timeout for
-         * the r2dbc-pool variants. context-r2dbc cannot switch its timeout off (the builder wants a positive
-         * duration): it keeps its waiting-only timer, which costs nothing for an acquisition that does not
-         * wait.
+         * the r2dbc-pool variants, and none for context-r2dbc either ({@code noAcquireTimeout()}, Spring
+         * {@code pool.acquire-timeout=0}).
          */
         NONE,
         /**
@@ -176,7 +175,8 @@ public final class BenchSettings {
     private static DatabaseBuilder settings(DatabaseBuilder builder) {
         return builder.initialSize(0)
                 .maxSize(POOL_SIZE)
-                .acquireTimeout(ACQUIRE_TIMEOUT)
+                .acquireTimeout(AcquireTimeoutMode.current() == AcquireTimeoutMode.NONE ? Duration.ZERO
+                        : ACQUIRE_TIMEOUT)
                 .maxIdleTime(MAX_IDLE_TIME)
                 .maxLifeTime(MAX_LIFE_TIME);
     }
