@@ -8,11 +8,9 @@ import java.util.Map;
 
 import io.github.contextr2dbc.Database;
 import io.github.contextr2dbc.OutsideUnitOfWork;
-import io.github.contextr2dbc.spring.ContextR2dbcWebFilter;
-import io.github.contextr2dbc.spring.ReadAfterToken;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.util.unit.DataSize;
+import org.springframework.boot.context.properties.NestedConfigurationProperty;
 
 /**
  * Settings of context-r2dbc, under {@code context-r2dbc}.
@@ -44,15 +42,17 @@ public class ContextR2dbcProperties {
     private final StartupProbe startupProbe = new StartupProbe();
 
     /** The WebFlux filter that makes every request a unit of work. */
-    private final Web web = new Web();
+    @NestedConfigurationProperty
+    private final ContextR2dbcWebProperties web = new ContextR2dbcWebProperties();
 
     /** The Actuator health check of every database. */
     private final Health health = new Health();
 
     /** Routing of reads to replicas (databases with replica-of) and the read-your-own-writes token. */
-    private final RoutingProperties routing = new RoutingProperties();
+    @NestedConfigurationProperty
+    private final ContextR2dbcRoutingProperties routing = new ContextR2dbcRoutingProperties();
 
-    public RoutingProperties getRouting() {
+    public ContextR2dbcRoutingProperties getRouting() {
         return this.routing;
     }
 
@@ -72,7 +72,7 @@ public class ContextR2dbcProperties {
         return this.health;
     }
 
-    public Web getWeb() {
+    public ContextR2dbcWebProperties getWeb() {
         return this.web;
     }
 
@@ -323,239 +323,6 @@ public class ContextR2dbcProperties {
 
         public void setTimeout(Duration timeout) {
             this.timeout = timeout;
-        }
-    }
-
-    /** The WebFlux filter. */
-    public static class Web {
-
-        /** Whether every request is a unit of work (the filter, problem responses, argument resolvers). */
-        private boolean enabled = true;
-
-        /** Whether 3xx responses commit. */
-        private boolean commitRedirects = true;
-
-        /** Statuses that commit although they are 400 or above. */
-        private List<Integer> commitStatuses = new ArrayList<>();
-
-        /** Statuses that roll back although they are below 400. */
-        private List<Integer> rollbackStatuses = new ArrayList<>();
-
-        /** The filter's order (the default runs it before Spring Security, at -100). */
-        private int filterOrder = ContextR2dbcWebFilter.DEFAULT_ORDER;
-
-        /** Whether database errors (and failed commits) become RFC 9457 problem responses. */
-        private boolean problemResponses = true;
-
-        /**
-         * The largest body of known length (e.g. a Resource) read and held until the unit of work
-         * finishes, so that a failed commit still changes the status; a longer one is written after the
-         * unit of work finished.
-         */
-        private DataSize holdLimit = DataSize.ofBytes(ContextR2dbcWebFilter.DEFAULT_HOLD_LIMIT);
-
-        /**
-         * Whether the Reactor Netty server re-arms the read of HTTP/1.1 keep-alive connections that Reactor
-         * Netty before 1.3.8 stops reading (its issue 4361). Applies whether or not the filter is enabled.
-         */
-        private boolean rearmKeepAliveRead = true;
-
-        public boolean isEnabled() {
-            return this.enabled;
-        }
-
-        public void setEnabled(boolean enabled) {
-            this.enabled = enabled;
-        }
-
-        public boolean isCommitRedirects() {
-            return this.commitRedirects;
-        }
-
-        public void setCommitRedirects(boolean commitRedirects) {
-            this.commitRedirects = commitRedirects;
-        }
-
-        public List<Integer> getCommitStatuses() {
-            return this.commitStatuses;
-        }
-
-        public void setCommitStatuses(List<Integer> commitStatuses) {
-            this.commitStatuses = commitStatuses;
-        }
-
-        public List<Integer> getRollbackStatuses() {
-            return this.rollbackStatuses;
-        }
-
-        public void setRollbackStatuses(List<Integer> rollbackStatuses) {
-            this.rollbackStatuses = rollbackStatuses;
-        }
-
-        public int getFilterOrder() {
-            return this.filterOrder;
-        }
-
-        public void setFilterOrder(int filterOrder) {
-            this.filterOrder = filterOrder;
-        }
-
-        public boolean isProblemResponses() {
-            return this.problemResponses;
-        }
-
-        public void setProblemResponses(boolean problemResponses) {
-            this.problemResponses = problemResponses;
-        }
-
-        public DataSize getHoldLimit() {
-            return this.holdLimit;
-        }
-
-        public void setHoldLimit(DataSize holdLimit) {
-            this.holdLimit = holdLimit;
-        }
-
-        public boolean isRearmKeepAliveRead() {
-            return this.rearmKeepAliveRead;
-        }
-
-        public void setRearmKeepAliveRead(boolean rearmKeepAliveRead) {
-            this.rearmKeepAliveRead = rearmKeepAliveRead;
-        }
-    }
-
-    /** Routing of reads to replicas, their background checks, and the read-your-own-writes token. */
-    public static class RoutingProperties {
-
-        /** HTTP methods whose routed reads may go to replicas; other methods read from the primary. */
-        private List<String> replicaMethods = new ArrayList<>(List.of("GET", "HEAD"));
-
-        /** A replica lagging by more WAL than this leaves the rotation. */
-        private DataSize maxLag = DataSize.ofMegabytes(16);
-
-        /** How often replicas are checked (lag, errors), in the background. */
-        private Duration checkInterval = Duration.ofSeconds(1);
-
-        /** The longest one check query may take before its replica counts as failing. */
-        private Duration checkTimeout = Duration.ofSeconds(2);
-
-        /** The longest a request with a token waits for a replica to replay it before reading from the primary. */
-        private Duration replayWait = Duration.ofMillis(50);
-
-        /** The read-your-own-writes token. */
-        private final Token token = new Token();
-
-        public List<String> getReplicaMethods() {
-            return this.replicaMethods;
-        }
-
-        public void setReplicaMethods(List<String> replicaMethods) {
-            this.replicaMethods = replicaMethods;
-        }
-
-        public DataSize getMaxLag() {
-            return this.maxLag;
-        }
-
-        public void setMaxLag(DataSize maxLag) {
-            this.maxLag = maxLag;
-        }
-
-        public Duration getCheckInterval() {
-            return this.checkInterval;
-        }
-
-        public void setCheckInterval(Duration checkInterval) {
-            this.checkInterval = checkInterval;
-        }
-
-        public Duration getCheckTimeout() {
-            return this.checkTimeout;
-        }
-
-        public void setCheckTimeout(Duration checkTimeout) {
-            this.checkTimeout = checkTimeout;
-        }
-
-        public Duration getReplayWait() {
-            return this.replayWait;
-        }
-
-        public void setReplayWait(Duration replayWait) {
-            this.replayWait = replayWait;
-        }
-
-        public Token getToken() {
-            return this.token;
-        }
-    }
-
-    /** The read-your-own-writes token: the commit's WAL position, signed. */
-    public static class Token {
-
-        /** Whether the token is sent and honoured. */
-        private boolean enabled = true;
-
-        /** The response header carrying a new token, and the request header presenting one. */
-        private String header = "Context-R2dbc-Read-After";
-
-        /** A cookie carrying the token too (for browsers); none when unset. */
-        @Nullable
-        private String cookie;
-
-        /**
-         * The HMAC-SHA256 key signing tokens; every instance of the application must have the same one. When
-         * unset, a random key is made at startup (tokens then work only on the instance that issued them).
-         */
-        @Nullable
-        private String key;
-
-        /**
-         * How long a token is honoured after it was issued (also the cookie's Max-Age); an older one is ignored.
-         */
-        private Duration ttl = ReadAfterToken.DEFAULT_TTL;
-
-        public Duration getTtl() {
-            return this.ttl;
-        }
-
-        public void setTtl(Duration ttl) {
-            this.ttl = ttl;
-        }
-
-        public boolean isEnabled() {
-            return this.enabled;
-        }
-
-        public void setEnabled(boolean enabled) {
-            this.enabled = enabled;
-        }
-
-        public String getHeader() {
-            return this.header;
-        }
-
-        public void setHeader(String header) {
-            this.header = header;
-        }
-
-        @Nullable
-        public String getCookie() {
-            return this.cookie;
-        }
-
-        public void setCookie(@Nullable String cookie) {
-            this.cookie = cookie;
-        }
-
-        @Nullable
-        public String getKey() {
-            return this.key;
-        }
-
-        public void setKey(@Nullable String key) {
-            this.key = key;
         }
     }
 }

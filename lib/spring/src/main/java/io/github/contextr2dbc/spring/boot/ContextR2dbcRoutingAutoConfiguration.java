@@ -36,7 +36,7 @@ public class ContextR2dbcRoutingAutoConfiguration {
     @ConditionalOnMissingBean
     Routing contextR2dbcRouting(Databases databases, ContextR2dbcProperties properties, ObjectProvider<Router> routers,
             ObjectProvider<ReplicaBalancer> balancer) {
-        ContextR2dbcProperties.RoutingProperties routing = properties.getRouting();
+        ContextR2dbcRoutingProperties routing = properties.getRouting();
         Routing.Builder builder = Routing.builder(databases.defaultDatabase())
                 .databases(databases.all())
                 .maxLagBytes(routing.getMaxLag().toBytes())
@@ -62,8 +62,8 @@ public class ContextR2dbcRoutingAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         RoutingWebFilter contextR2dbcRoutingWebFilter(ContextR2dbcProperties properties) {
-            ContextR2dbcProperties.RoutingProperties routing = properties.getRouting();
-            ContextR2dbcProperties.Token token = routing.getToken();
+            ContextR2dbcRoutingProperties routing = properties.getRouting();
+            ContextR2dbcRoutingProperties.Token token = routing.getToken();
             ReadAfterToken signer = !token.isEnabled() ? null
                     : token.getKey() == null || token.getKey().isBlank() ? ReadAfterToken.withRandomKey()
                     : ReadAfterToken.withKey(token.getKey());

@@ -39,7 +39,7 @@ public class ContextR2dbcWebAutoConfiguration {
     ContextR2dbcWebFilter contextR2dbcWebFilter(ContextR2dbcProperties properties,
             ObjectProvider<UnitOfWorkListener> listeners,
             ObjectProvider<RequestMappingInfoHandlerMapping> handlerMappings) {
-        ContextR2dbcProperties.Web web = properties.getWeb();
+        ContextR2dbcWebProperties web = properties.getWeb();
         CommitPolicy policy = CommitPolicy.builder()
                 .commitRedirects(web.isCommitRedirects())
                 .commitStatuses(web.getCommitStatuses().stream().mapToInt(Integer::intValue).toArray())
