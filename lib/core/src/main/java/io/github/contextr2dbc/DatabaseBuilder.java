@@ -1,11 +1,15 @@
 package io.github.contextr2dbc;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryOptions;
+import io.r2dbc.spi.Option;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
@@ -19,8 +23,16 @@ public final class DatabaseBuilder {
 
     final String name;
 
+    /** Set by {@code url(...)}; the connection factories are made from it with {@link #driverOptions}. */
+    @Nullable
+    UrlConnectionFactories url;
+
+    /** Set by {@code connectionFactory(...)}. */
     @Nullable
     Function<String, ConnectionFactory> connectionFactoryCreator;
+
+    /** {@link #option(Option, Object)}, in the order given (a later value of an option replaces the earlier). */
+    final Map<Option<?>, Object> driverOptions = new LinkedHashMap<>();
 
     @Nullable
     String host;
@@ -62,11 +74,7 @@ public final class DatabaseBuilder {
      * @throws IllegalArgumentException if the URL cannot be parsed or names no host
      */
     public DatabaseBuilder url(String url) {
-        UrlConnectionFactories parsed = UrlConnectionFactories.parse(url);
-        this.host = parsed.host();
-        this.connectionFactoryCreator = parsed::forHost;
-        this.hostSwitchable = true;
-        return this;
+        return url(UrlConnectionFactories.parse(url));
     }
 
     /**
@@ -80,10 +88,43 @@ public final class DatabaseBuilder {
      */
     public DatabaseBuilder url(String url, Supplier<? extends CharSequence> password) {
         Objects.requireNonNull(password, "password");
-        UrlConnectionFactories parsed = UrlConnectionFactories.parse(url).withPassword(password);
+        return url(UrlConnectionFactories.parse(url).withPassword(password));
+    }
+
+    private DatabaseBuilder url(UrlConnectionFactories parsed) {
+        this.url = parsed;
         this.host = parsed.host();
-        this.connectionFactoryCreator = parsed::forHost;
+        this.connectionFactoryCreator = null;
         this.hostSwitchable = true;
+        return this;
+    }
+
+    /**
+     * An option for the driver on top of the URL's (given to {@link #url(String)}, before or after this call): what
+     * a URL cannot say, such as r2dbc-postgresql's {@code PostgresqlConnectionFactoryProvider.LOOP_RESOURCES}, which
+     * runs the driver's connections on the event loops given (an application's web server's, instead of the
+     * driver's own). Every connection factory of the database gets it, including those made for a
+     * {@link Database#changeHost(String) new host}. It replaces the URL's value of the same option, and an earlier
+     * {@code option} call's; a driver that does not know the option ignores it. The driver reads the options when
+     * it makes a connection factory ({@link #build()}, and {@code changeHost}): a value it refuses (of the wrong
+     * type) fails there with an {@code IllegalArgumentException} naming the options given here.
+     *
+     * <p>Only for {@code url(...)}: {@link #build()} refuses a builder with options that connects through
+     * {@code connectionFactory(...)} (give the option to the factory you make there instead).
+     *
+     * @throws IllegalArgumentException if {@code option} or {@code value} is null, or the option is the host or
+     *         the port (they come from the URL and {@link Database#changeHost(String)})
+     */
+    public <T> DatabaseBuilder option(Option<T> option, T value) {
+        if (option == null || value == null) {
+            throw new IllegalArgumentException("option(option, value) needs both (got " + option + ", "
+                    + (value == null ? "null" : "a value") + ")");
+        }
+        if (option.equals(ConnectionFactoryOptions.HOST) || option.equals(ConnectionFactoryOptions.PORT)) {
+            throw new IllegalArgumentException("The " + option.name() + " comes from the URL given to url(...) (and "
+                    + "Database.changeHost(...) changes it), not from option(...)");
+        }
+        this.driverOptions.put(option, value);
         return this;
     }
 
@@ -99,6 +140,7 @@ public final class DatabaseBuilder {
         }
         this.host = host;
         this.connectionFactoryCreator = Objects.requireNonNull(creator, "creator");
+        this.url = null;
         this.hostSwitchable = true;
         return this;
     }
@@ -111,6 +153,7 @@ public final class DatabaseBuilder {
         Objects.requireNonNull(connectionFactory, "connectionFactory");
         this.host = connectionFactory.getMetadata().getName();
         this.connectionFactoryCreator = ignored -> connectionFactory;
+        this.url = null;
         this.hostSwitchable = false;
         return this;
     }
@@ -233,7 +276,8 @@ public final class DatabaseBuilder {
     /**
      * The database. Nothing connects yet.
      *
-     * @throws IllegalStateException if no connection was configured
+     * @throws IllegalStateException if no connection was configured, or {@link #option(Option, Object) options}
+     *         were given with {@code connectionFactory(...)}
      */
     public Database build() {
         return new Database(new DatabaseSettings(this));

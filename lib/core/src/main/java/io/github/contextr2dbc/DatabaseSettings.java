@@ -1,6 +1,7 @@
 package io.github.contextr2dbc;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Function;
 
 import io.r2dbc.pool.ConnectionPoolConfiguration;
@@ -17,6 +18,10 @@ final class DatabaseSettings {
     final String name;
 
     final Function<String, ConnectionFactory> connectionFactoryCreator;
+
+    /** The URL given to {@code url(...)} with the builder's driver options; null with {@code connectionFactory}. */
+    @Nullable
+    final UrlConnectionFactories url;
 
     /** The first host. */
     final String host;
@@ -50,12 +55,24 @@ final class DatabaseSettings {
     final Database replicaOf;
 
     DatabaseSettings(DatabaseBuilder builder) {
-        if (builder.connectionFactoryCreator == null || builder.host == null) {
+        if ((builder.url == null && builder.connectionFactoryCreator == null) || builder.host == null) {
             throw new IllegalStateException("Database '" + builder.name + "' has nowhere to connect: call url(...) "
                     + "or connectionFactory(...) on its builder");
         }
         this.name = builder.name;
-        this.connectionFactoryCreator = builder.connectionFactoryCreator;
+        if (builder.url != null) {
+            this.url = builder.url.withOptions(Map.copyOf(builder.driverOptions));
+            this.connectionFactoryCreator = this.url::forHost;
+        } else {
+            if (!builder.driverOptions.isEmpty()) {
+                throw new IllegalStateException("Database '" + builder.name + "' connects through "
+                        + "connectionFactory(...), which option(...) cannot reach: give the options "
+                        + builder.driverOptions.keySet() + " to the ConnectionFactory made there (its "
+                        + "ConnectionFactoryOptions), or connect with url(...)");
+            }
+            this.url = null;
+            this.connectionFactoryCreator = builder.connectionFactoryCreator;
+        }
         this.host = builder.host;
         this.hostSwitchable = builder.hostSwitchable;
         this.initialSize = builder.initialSize;

@@ -1,5 +1,6 @@
 package io.github.contextr2dbc;
 
+import java.util.Map;
 import java.util.function.Supplier;
 
 import io.r2dbc.spi.ConnectionFactories;
@@ -19,10 +20,14 @@ final class UrlConnectionFactories {
 
     private final String host;
 
-    private UrlConnectionFactories(String url, ConnectionFactoryOptions options, String host) {
+    /** The names of the options given to {@link DatabaseBuilder#option(Option, Object)}, for error messages. */
+    private final String extraNames;
+
+    private UrlConnectionFactories(String url, ConnectionFactoryOptions options, String host, String extraNames) {
         this.url = url;
         this.options = options;
         this.host = host;
+        this.extraNames = extraNames;
     }
 
     /**
@@ -51,7 +56,7 @@ final class UrlConnectionFactories {
                     + "one, e.g. r2dbc:postgresql://app@localhost:5432/shop");
         }
         Object port = options.getValue(ConnectionFactoryOptions.PORT);
-        return new UrlConnectionFactories(url, options, port == null ? host.toString() : host + ":" + port);
+        return new UrlConnectionFactories(url, options, port == null ? host.toString() : host + ":" + port, "");
     }
 
     /**
@@ -61,7 +66,22 @@ final class UrlConnectionFactories {
     UrlConnectionFactories withPassword(Supplier<? extends CharSequence> password) {
         Supplier<CharSequence> supplier = password::get;
         return new UrlConnectionFactories(this.url, this.options.mutate()
-                .option(Option.<Object>valueOf("password"), supplier).build(), this.host);
+                .option(Option.<Object>valueOf("password"), supplier).build(), this.host, this.extraNames);
+    }
+
+    /**
+     * The same URL with {@code extra} on top of its options (each replaces the URL's value of the same option):
+     * {@link DatabaseBuilder#option(Option, Object)}.
+     */
+    @SuppressWarnings("unchecked")
+    UrlConnectionFactories withOptions(Map<Option<?>, Object> extra) {
+        if (extra.isEmpty()) {
+            return this;
+        }
+        ConnectionFactoryOptions.Builder builder = this.options.mutate();
+        extra.forEach((option, value) -> builder.option((Option<Object>) option, value));
+        return new UrlConnectionFactories(this.url, builder.build(), this.host,
+                extra.keySet().stream().map(Option::name).sorted().toList().toString());
     }
 
     /** The URL's host ({@code host} or {@code host:port}). */
@@ -72,17 +92,20 @@ final class UrlConnectionFactories {
     /** A factory for the URL with {@code target} ({@code host} or {@code host:port}) as its host. */
     ConnectionFactory forHost(String target) {
         try {
-            return ConnectionFactories.get(withHost(this.options, target));
+            return ConnectionFactories.get(optionsFor(target));
         } catch (RuntimeException e) {
             // a driver's message may quote the options it refused (some print their values)
             throw new IllegalArgumentException("No R2DBC driver accepts " + RedactedUrl.of(this.url) + " ("
                     + e.getClass().getSimpleName() + "); check the driver name after r2dbc: (is its jar on "
-                    + "the class path?) and the URL's options, e.g. r2dbc:postgresql://app@localhost:5432/shop");
+                    + "the class path?) and the URL's options" + (this.extraNames.isEmpty() ? ""
+                    : " and those given to option(...) " + this.extraNames)
+                    + ", e.g. r2dbc:postgresql://app@localhost:5432/shop");
         }
     }
 
-    private static ConnectionFactoryOptions withHost(ConnectionFactoryOptions options, String target) {
-        ConnectionFactoryOptions.Builder builder = options.mutate();
+    /** The options a factory for {@code target} ({@code host} or {@code host:port}) is made with. */
+    ConnectionFactoryOptions optionsFor(String target) {
+        ConnectionFactoryOptions.Builder builder = this.options.mutate();
         int colon = target.lastIndexOf(':');
         boolean bracketedIpv6 = target.startsWith("[");
         if (colon > 0 && (!bracketedIpv6 || target.lastIndexOf(']') < colon)) {
