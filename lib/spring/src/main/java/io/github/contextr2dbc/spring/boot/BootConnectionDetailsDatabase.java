@@ -58,10 +58,15 @@ final class BootConnectionDetailsDatabase {
                         .length > 0;
     }
 
-    /** The {@link Databases} of the one default database, from the connection-details bean. */
-    static Databases build(BeanFactory beanFactory, Environment environment) {
+    /**
+     * The {@link Databases} of the one default database, from the connection-details bean; its driver on the web
+     * server's event loops if {@code serverLoops} is not null ({@code context-r2dbc.event-loops}).
+     */
+    static Databases build(BeanFactory beanFactory, Environment environment, @Nullable ServerEventLoops serverLoops) {
         R2dbcConnectionDetails details = beanFactory.getBean(R2dbcConnectionDetails.class);
-        ConnectionFactoryOptions options = unpooled(details.getConnectionFactoryOptions());
+        ConnectionFactoryOptions unpooled = unpooled(details.getConnectionFactoryOptions());
+        // context-r2dbc.event-loops (issue 17): the driver on the web server's loops, as for databases from properties
+        ConnectionFactoryOptions options = serverLoops == null ? unpooled : serverLoops.applyTo(unpooled);
         Binder binder = Binder.get(environment);
         DatabaseBuilder builder = Database.builder(NAME).connectionFactory(ConnectionFactories.get(options));
         binder.bind("spring.r2dbc.pool.max-size", Integer.class).ifBound(builder::maxSize);

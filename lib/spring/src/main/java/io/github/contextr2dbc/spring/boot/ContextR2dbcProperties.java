@@ -38,6 +38,13 @@ public class ContextR2dbcProperties {
      */
     private Map<String, DatabaseProperties> databases = new LinkedHashMap<>();
 
+    /**
+     * Which event loops the driver of the databases built here runs on, in a reactive web application on Reactor
+     * Netty: the web server's (server, the default: a request does not hop between two sets of threads for each
+     * statement) or the driver's own (driver, r2dbc-postgresql's reactor-tcp-* loops, as elsewhere).
+     */
+    private EventLoops eventLoops = EventLoops.SERVER;
+
     /** A fail-fast check at startup: SELECT 1 on every database. */
     private final StartupProbe startupProbe = new StartupProbe();
 
@@ -64,6 +71,14 @@ public class ContextR2dbcProperties {
         this.databases = databases;
     }
 
+    public EventLoops getEventLoops() {
+        return this.eventLoops;
+    }
+
+    public void setEventLoops(EventLoops eventLoops) {
+        this.eventLoops = eventLoops;
+    }
+
     public StartupProbe getStartupProbe() {
         return this.startupProbe;
     }
@@ -74,6 +89,16 @@ public class ContextR2dbcProperties {
 
     public ContextR2dbcWebProperties getWeb() {
         return this.web;
+    }
+
+    /** Which event loops the driver runs on ({@code context-r2dbc.event-loops}). */
+    public enum EventLoops {
+
+        /** The Reactor Netty web server's (the ReactorResourceFactory bean's) where there is one, else the driver's. */
+        SERVER,
+
+        /** The driver's own. */
+        DRIVER
     }
 
     /** One database: where it is, its pool, its role. */

@@ -91,10 +91,13 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
             defaultName = BootConnectionDetailsDatabase.NAME;
             declared.put(defaultName, new DatabaseProperties());
             databases = new RootBeanDefinition(Databases.class,
-                    () -> BootConnectionDetailsDatabase.build(beanFactory, environment));
+                    () -> BootConnectionDetailsDatabase.build(beanFactory, environment,
+                            ServerEventLoops.find(beanFactory, DATABASES_BEAN)));
         } else {
             defaultName = defaultName(declared);
-            databases = new RootBeanDefinition(Databases.class, () -> build(declared, defaultName));
+            BeanFactory beanFactory = this.beanFactory;
+            databases = new RootBeanDefinition(Databases.class,
+                    () -> build(declared, defaultName, ServerEventLoops.find(beanFactory, DATABASES_BEAN)));
         }
         registry.registerBeanDefinition(DATABASES_BEAN, databases);
 
@@ -177,18 +180,23 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
                 + "default: set " + PREFIX + "<name>.default=true on one of them");
     }
 
-    /** Builds every handle, in declaration order (which fixes the order units of work commit them in). */
-    static Databases build(Map<String, DatabaseProperties> declared, String defaultName) {
+    /**
+     * Builds every handle, in declaration order (which fixes the order units of work commit them in), their driver
+     * on the web server's event loops if {@code serverLoops} is not null ({@code context-r2dbc.event-loops}).
+     */
+    static Databases build(Map<String, DatabaseProperties> declared, String defaultName,
+            @Nullable ServerEventLoops serverLoops) {
         // primaries first, so that each replica is built knowing its primary; then in declaration order
         Map<String, Database> primariesFirst = new LinkedHashMap<>();
         declared.forEach((name, properties) -> {
             if (properties.getReplicaOf() == null || properties.getReplicaOf().isBlank()) {
-                primariesFirst.put(name, database(name, properties, null));
+                primariesFirst.put(name, database(name, properties, null, serverLoops));
             }
         });
         declared.forEach((name, properties) -> {
             if (!primariesFirst.containsKey(name)) {
-                primariesFirst.put(name, database(name, properties, primariesFirst.get(properties.getReplicaOf())));
+                primariesFirst.put(name, database(name, properties, primariesFirst.get(properties.getReplicaOf()),
+                        serverLoops));
             }
         });
         Map<String, Database> built = new LinkedHashMap<>();
@@ -203,9 +211,10 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
         return Databases.of(new ArrayList<>(built.values()), built.get(defaultName), replicaOf);
     }
 
-    /** A resolver over {@code hosts}, each connected to with the URL's other options. */
-    private static PrimaryResolver resolver(String url, List<String> hosts) {
-        ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(url);
+    /** A resolver over {@code hosts}, each connected to with the URL's other options (and the server's loops). */
+    private static PrimaryResolver resolver(String url, List<String> hosts, @Nullable ServerEventLoops serverLoops) {
+        ConnectionFactoryOptions parsed = ConnectionFactoryOptions.parse(url);
+        ConnectionFactoryOptions options = serverLoops == null ? parsed : serverLoops.applyTo(parsed);
         return PrimaryResolver.of(hosts, host -> {
             int colon = host.lastIndexOf(':');
             if (colon <= 0) {
@@ -218,15 +227,18 @@ final class DatabasesFromProperties implements ImportBeanDefinitionRegistrar, En
         });
     }
 
-    private static Database database(String name, DatabaseProperties properties, @Nullable Database primary) {
+    private static Database database(String name, DatabaseProperties properties, @Nullable Database primary,
+            @Nullable ServerEventLoops serverLoops) {
         ContextR2dbcProperties.Pool pool = properties.getPool();
         ContextR2dbcProperties.Session session = properties.getSession();
         try {
             DatabaseBuilder builder = Database.builder(name).url(properties.getUrl());
             if (!properties.getFailoverHosts().isEmpty()) {
-                PrimaryResolver resolver = resolver(properties.getUrl(), properties.getFailoverHosts());
+                PrimaryResolver resolver = resolver(properties.getUrl(), properties.getFailoverHosts(), serverLoops);
                 builder.connectionFactory(properties.getFailoverHosts().get(0), resolver::connectionFactory)
                         .beforeSession(resolver::beforeSession);
+            } else if (serverLoops != null) {
+                serverLoops.applyTo(builder);
             }
             return builder
                     .maxSize(pool.getMaxSize())

@@ -26,7 +26,9 @@ import reactor.core.scheduler.Schedulers;
  * startup thread is the one documented wait in the toolkit (as Flyway's migration at startup); it is
  * refused on a non-blocking thread. Stop: closes
  * every database (its pool is disposed once the connections in use are back), after the web server has
- * stopped: the phase is below the web server's, so it stops later. If the context is destroyed without
+ * stopped: the phase is below the web server's, so it stops later; and before the web server's event loops are
+ * disposed (the {@code ReactorResourceFactory} stops in phase 0, below this one), which the driver may run on
+ * ({@code context-r2dbc.event-loops=server}, see {@link ServerEventLoops}). If the context is destroyed without
  * being stopped (a failed startup), {@link #destroy()} closes them.
  */
 final class DatabasesLifecycle implements SmartLifecycle, DisposableBean {

@@ -78,7 +78,7 @@ class DatabasesFromPropertiesTest {
         DatabaseProperties main = database(true, null);
         main.setFailoverHosts(List.of("db1:5432", "db2:5433"));
         Databases databases = DatabasesFromProperties.build(declared("replica", database(false, "main"), "main", main),
-                "main");
+                "main", null);
         try {
             assertThat(databases.get("replica").replicaOf()).isSameAs(databases.get("main"));
             assertThat(databases.get("replica").sessionOptions().readOnly()).isTrue();
@@ -93,7 +93,7 @@ class DatabasesFromPropertiesTest {
     void anAcquireTimeoutOfZeroSwitchesItOffInsteadOfFailingTheStart() {
         DatabaseProperties main = database(true, null);
         main.getPool().setAcquireTimeout(Duration.ZERO);
-        Databases databases = DatabasesFromProperties.build(declared("main", main), "main");
+        Databases databases = DatabasesFromProperties.build(declared("main", main), "main", null);
         try {
             assertThat(databases.get("main").name()).isEqualTo("main");
         } finally {
