@@ -62,8 +62,12 @@ import reactor.netty.http.HttpResources;
  * java [JvmFlags] -Dbench.variant=context -Dbench.url=r2dbc:postgresql://… -Dserver.port=8080 \
  *     -cp benchmarks.jar io.github.contextr2dbc.bench.BenchServer
  * }</pre>
+ * Event loops: the context-r2dbc variants follow the library's default, as any Boot application does
+ * ({@code context-r2dbc.event-loops=server}: r2dbc-postgresql on the server's event loops);
+ * {@code -Dbench.own-loops=true} gives them {@code context-r2dbc.event-loops=driver} (the driver's own
+ * {@code reactor-tcp-*} loops).
  * {@code -Dbench.shared-loops=true}: the r2dbc-pool variants' driver connections run on the server's event loops
- * (Reactor Netty's {@code HttpResources}) instead of the driver's own.
+ * (Reactor Netty's {@code HttpResources}) instead of the driver's own, their default as for any hand-made pool.
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
@@ -84,6 +88,12 @@ public class BenchServer {
     static final String URL = "bench.url";
 
     static final String PONG = "pong";
+
+    /** {@code true}: the context-r2dbc variants' driver on its own event loops, not the server's (the default). */
+    static final String OWN_LOOPS = "bench.own-loops";
+
+    /** {@code true}: the r2dbc-pool variants' driver on the server's event loops, not its own (the default). */
+    static final String SHARED_LOOPS = "bench.shared-loops";
 
     public static void main(String[] args) {
         String variant = System.getProperty(VARIANT, "");
@@ -114,6 +124,9 @@ public class BenchServer {
                             : BenchSettings.ACQUIRE_TIMEOUT.toString());
             properties.put(database + "pool.max-idle-time", BenchSettings.MAX_IDLE_TIME.toString());
             properties.put(database + "pool.max-life-time", BenchSettings.MAX_LIFE_TIME.toString());
+            if (Boolean.getBoolean(OWN_LOOPS)) {
+                properties.put("context-r2dbc.event-loops", "driver");
+            }
         }
         return properties;
     }
@@ -130,7 +143,7 @@ public class BenchServer {
                 "!'${bench.variant}'.startsWith('context')")
         CountingConnectionFactory benchPool(org.springframework.core.env.Environment environment) {
             ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(environment.getRequiredProperty(URL));
-            if (Boolean.getBoolean("bench.shared-loops")) {
+            if (Boolean.getBoolean(SHARED_LOOPS)) {
                 options = options.mutate().option(PostgresqlConnectionFactoryProvider.LOOP_RESOURCES,
                         HttpResources.get()).build();
             }

@@ -36,10 +36,13 @@ import reactor.core.publisher.Mono;
  * java [JvmFlags] -cp bench/target/benchmarks.jar io.github.contextr2dbc.bench.HttpComparison [rounds] [slice ms]
  * }</pre>
  * Options: {@code -Dbench.out=file.tsv} (rows for {@link BenchRound}), {@code -Dbench.http.variants=a,b}
- * (a subset of {@link BenchServer#VARIANTS}; a name ending in {@code +shared-loops}, e.g.
- * {@code raw-pipelined+shared-loops}, runs that variant with its driver on the server's event loops, side by side
- * with the others), {@code -Dbench.jfr=dir} (a JFR recording per server, written when
- * it stops), {@code -Dbench.shared-loops=true} (passed to the servers).
+ * (default {@link #DEFAULT_VARIANTS}: names of {@link BenchServer#VARIANTS}, each optionally with a suffix saying
+ * which event loops its driver runs on, side by side with the others: {@code +shared-loops} for an r2dbc-pool
+ * variant, e.g. {@code raw-pipelined+shared-loops}, puts it on the server's loops; {@code +own-loops} for a
+ * context-r2dbc one, e.g. {@code context+own-loops}, on the driver's own, where without the suffix it follows the
+ * library's default, the server's), {@code -Dbench.jfr=dir} (a JFR recording per server, written when
+ * it stops), {@code -Dbench.shared-loops=true} (passed to the servers: every r2dbc-pool variant on the server's
+ * loops).
  */
 public final class HttpComparison {
 
@@ -77,8 +80,43 @@ public final class HttpComparison {
         }
     }
 
-    /** The suffix of a variant whose driver runs on the server's event loops ({@code -Dbench.shared-loops}). */
+    /**
+     * The suffix of an r2dbc-pool variant whose driver runs on the server's event loops
+     * ({@code -Dbench.shared-loops}).
+     */
     static final String SHARED_LOOPS = "+shared-loops";
+
+    /**
+     * The suffix of a context-r2dbc variant whose driver runs on its own event loops ({@code -Dbench.own-loops}:
+     * {@code context-r2dbc.event-loops=driver}), where the library's default is the server's.
+     */
+    static final String OWN_LOOPS = "+own-loops";
+
+    /**
+     * The servers compared by default (and in the quick mode): context-r2dbc as a Boot application gets it (the
+     * driver on the server's loops) and with the driver's own loops; the pipelined raw reference with the driver's
+     * own loops (what hand-made r2dbc-pool code gets) and with the server's; Spring Data through the WebFilter;
+     * the two {@code @Transactional} variants as Boot builds them.
+     */
+    static final List<String> DEFAULT_VARIANTS = List.of("context", "context" + OWN_LOOPS, "raw-pipelined",
+            "raw-pipelined" + SHARED_LOOPS, "context-data", "tx-client", "tx-data");
+
+    /** The variant of {@link BenchServer#VARIANTS} a name with a loops suffix runs. */
+    static String serverVariant(String variant) {
+        String base = variant.replace(SHARED_LOOPS, "").replace(OWN_LOOPS, "");
+        if (!BenchServer.VARIANTS.contains(base)) {
+            throw new IllegalArgumentException("Unknown HTTP variant " + variant + ": the variants are "
+                    + BenchServer.VARIANTS + ", each optionally with " + SHARED_LOOPS + " (r2dbc-pool ones) or "
+                    + OWN_LOOPS + " (context-r2dbc ones)");
+        }
+        boolean context = base.startsWith("context");
+        if (variant.endsWith(SHARED_LOOPS) && context || variant.endsWith(OWN_LOOPS) && !context) {
+            throw new IllegalArgumentException(variant + ": " + SHARED_LOOPS + " is for the r2dbc-pool variants (a "
+                    + "context-r2dbc one is on the server's loops by default), " + OWN_LOOPS + " for the context-r2dbc "
+                    + "ones (an r2dbc-pool one is on its own loops by default)");
+        }
+        return base;
+    }
 
     /** A server JVM of one variant and the client of it. */
     static final class Server implements AutoCloseable {
@@ -92,12 +130,14 @@ public final class HttpComparison {
         Server(String variant, String url, Path jfr) {
             this.variant = variant;
             int port = freePort();
-            // "raw-pipelined+shared-loops": the variant with its driver on the server's event loops
-            boolean sharedLoops = variant.endsWith(SHARED_LOOPS) || Boolean.getBoolean("bench.shared-loops");
+            // "raw-pipelined+shared-loops": the variant with its driver on the server's event loops;
+            // "context+own-loops": on the driver's own
+            boolean sharedLoops = variant.endsWith(SHARED_LOOPS) || Boolean.getBoolean(BenchServer.SHARED_LOOPS);
             List<String> properties = new ArrayList<>(List.of(
-                    "-D" + BenchServer.VARIANT + "=" + variant.replace(SHARED_LOOPS, ""),
-                    "-D" + BenchServer.URL + "=" + url, "-Dserver.port=" + port, "-Dbench.shared-loops="
-                            + sharedLoops));
+                    "-D" + BenchServer.VARIANT + "=" + serverVariant(variant),
+                    "-D" + BenchServer.URL + "=" + url, "-Dserver.port=" + port,
+                    "-D" + BenchServer.SHARED_LOOPS + "=" + sharedLoops,
+                    "-D" + BenchServer.OWN_LOOPS + "=" + variant.endsWith(OWN_LOOPS)));
             if (jfr != null) {
                 properties.add("-XX:StartFlightRecording=filename=" + jfr.resolve(variant + ".jfr").toAbsolutePath()
                         + ",settings=profile,dumponexit=true");
@@ -158,7 +198,8 @@ public final class HttpComparison {
         long seed = Long.getLong("bench.seed", System.nanoTime());
         Random random = new Random(seed);
         List<String> variants = List.of(System.getProperty("bench.http.variants",
-                String.join(",", BenchServer.VARIANTS)).split(","));
+                String.join(",", DEFAULT_VARIANTS)).split(","));
+        variants.forEach(HttpComparison::serverVariant); // a wrong name fails before any server starts
         String jfrDir = System.getProperty("bench.jfr", "");
         if (!jfrDir.isEmpty()) {
             try {
@@ -169,11 +210,11 @@ public final class HttpComparison {
         }
         BenchDatabase database = BenchDatabase.create();
         out.accept(String.format(Locale.ROOT, "# HTTP: %d rounds, %d ms per variant per round, batches of %d requests, "
-                + "acquire timeout %s, shared loops %s, slice order seed %d (-Dbench.seed=%d replays it); "
-                + "client flags %s",
+                + "acquire timeout %s, every r2dbc-pool variant on shared loops %s, slice order seed %d "
+                + "(-Dbench.seed=%d replays it); client flags %s",
                 rounds, sliceMillis, batch(),
                 BenchSettings.AcquireTimeoutMode.current().name().toLowerCase(Locale.ROOT),
-                Boolean.getBoolean("bench.shared-loops"), seed, seed,
+                Boolean.getBoolean(BenchServer.SHARED_LOOPS), seed, seed,
                 java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
         tsv.row("seed", seed);
         Map<String, Server> servers = new LinkedHashMap<>();
@@ -186,7 +227,7 @@ public final class HttpComparison {
                 server.awaitReady();
                 warmUp(server);
             }
-            out.accept(String.format(Locale.ROOT, "%-16s %4s %-14s %12s %18s %10s %18s %9s", "route", "conc", "variant",
+            out.accept(String.format(Locale.ROOT, "%-16s %4s %-26s %12s %18s %10s %18s %9s", "route", "conc", "variant",
                     "median req/s", "min..max req/s", "ctx/this", "min..max ctx/this", "acq/req"));
             Map<String, Double> slowest64 = new LinkedHashMap<>();
             for (Route route : Route.values()) {
@@ -272,7 +313,7 @@ public final class HttpComparison {
             double perRequest = (double) acquisitions[k] / requests[k];
             tsv.row("http-acquisitions", route.label, concurrency, list.get(k).variant, perRequest);
             boolean self = k == context || context < 0;
-            out.accept(String.format(Locale.ROOT, "%-16s %4d %-14s %12.0f %18s %10s %18s %9.3f", route.label,
+            out.accept(String.format(Locale.ROOT, "%-16s %4d %-26s %12.0f %18s %10s %18s %9.3f", route.label,
                     concurrency, list.get(k).variant, InterleavedComparison.median(sorted),
                     String.format(Locale.ROOT, "%.0f..%.0f", sorted[0], sorted[rounds - 1]),
                     self ? "" : String.format(Locale.ROOT, "%.2f", InterleavedComparison.median(ratios)),
@@ -315,7 +356,7 @@ public final class HttpComparison {
             IntFunction<Mono<?>> request = Route.POINT_READ.request.apply(server.client);
             OpenLoad.run(rate, OpenLoad.seconds(Math.min(seconds, 2)), () -> request.apply(0)); // warm-up
             OpenLoad.Outcome outcome = OpenLoad.run(rate, OpenLoad.seconds(seconds), () -> request.apply(0));
-            out.accept(String.format(Locale.ROOT, "%-14s %s", server.variant, OpenLoad.describe(outcome)));
+            out.accept(String.format(Locale.ROOT, "%-26s %s", server.variant, OpenLoad.describe(outcome)));
             tsv.row("latency", "HTTP GET /items/{id}", server.variant, rate, outcome.micros(50), outcome.micros(99),
                     outcome.micros(99.9), outcome.histogram().getMaxValue() / 1000.0, outcome.errors(),
                     outcome.saturated());

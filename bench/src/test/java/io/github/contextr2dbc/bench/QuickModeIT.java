@@ -185,7 +185,13 @@ class QuickModeIT {
             System.clearProperty(BenchSettings.QUICK_PROPERTY);
         }
         lines.forEach(System.out::println);
-        int servers = BenchServer.VARIANTS.size();
+        // every server, and some with the driver on the other event loops (context+own-loops,
+        // raw-pipelined+shared-loops)
+        assertThat(HttpComparison.DEFAULT_VARIANTS).map(HttpComparison::serverVariant)
+                .containsAll(BenchServer.VARIANTS);
+        int servers = HttpComparison.DEFAULT_VARIANTS.size();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HttpComparison.serverVariant("context+shared-loops"))
+                .hasMessageContaining("is for the r2dbc-pool variants");
         assertThat(rows).filteredOn(row -> row.startsWith("http\t")).hasSize(3 * 2 * servers);
         assertThat(rows).filteredOn(row -> row.startsWith("latency\t")).hasSize(servers);
         for (String[] row : rows.stream().map(line -> line.split("\t")).filter(r -> r[0].equals("http-acquisitions"))
