@@ -57,7 +57,7 @@ import reactor.core.publisher.Mono;
  * <li>{@code sessionUnused}: the handler asks for a session ({@code dbSession}) but runs no statement.</li>
  * <li>{@code pointRead}: the handler runs the point read on the in-memory stub database, then writes.</li>
  * </ul>
- * With {@code filter=none}, these two run the handler in {@code UnitOfWork.inNewUnitOfWork} (which commits after
+ * With {@code filter=none…}, these two run the handler in {@code UnitOfWork.inNewUnitOfWork} (which commits after
  * the handler, not before the response is committed: the least a unit of work costs). The others:
  * <ul>
  * <li>{@code stream}: the handler writes a {@code Flux} of two buffers with no length (a streamed body).</li>
@@ -76,8 +76,12 @@ public class WebFilterStubBenchmark {
 
     private static final URI PING = URI.create("http://localhost/ping");
 
-    /** {@code none}: no filter (the handler alone); {@code context}: {@code ContextR2dbcWebFilter.standard()}. */
-    @Param({"none", "context"})
+    /**
+     * {@code none}: no filter (the handler alone); {@code none+beforeCommit}: a filter that only registers a
+     * {@code beforeCommit} action doing nothing (what Spring's response commit costs once any filter registers
+     * one); {@code context}: {@code ContextR2dbcWebFilter.standard()}.
+     */
+    @Param({"none", "none+beforeCommit", "context"})
     public String filter;
 
     private final StubConnectionFactory stub = new StubConnectionFactory();
@@ -98,8 +102,13 @@ public class WebFilterStubBenchmark {
     public void setUp() {
         this.webFilter = switch (this.filter) {
             case "none" -> (exchange, chain) -> chain.filter(exchange);
+            case "none+beforeCommit" -> (exchange, chain) -> {
+                exchange.getResponse().beforeCommit(Mono::empty);
+                return chain.filter(exchange);
+            };
             case "context" -> ContextR2dbcWebFilter.standard();
-            default -> throw new IllegalArgumentException("filter must be none or context, was " + this.filter);
+            default -> throw new IllegalArgumentException("filter must be none, none+beforeCommit or context, was "
+                    + this.filter);
         };
         this.db = BenchSettings.database("stub", this.stub);
         if (!"pong".equals(run(this::pingHandler)) || !pointRead().contains("\"id\":1")) {
@@ -137,7 +146,8 @@ public class WebFilterStubBenchmark {
 
     /** With no filter, {@code handler} in a unit of work of its own ({@code inNewUnitOfWork}); else as it is. */
     private WebFilterChain inUnitOfWork(WebFilterChain handler) {
-        return "none".equals(this.filter) ? exchange -> UnitOfWork.inNewUnitOfWork(handler.filter(exchange)) : handler;
+        return this.filter.startsWith("none") ? exchange -> UnitOfWork.inNewUnitOfWork(handler.filter(exchange))
+                : handler;
     }
 
     private Mono<Void> pingHandler(ServerWebExchange exchange) {

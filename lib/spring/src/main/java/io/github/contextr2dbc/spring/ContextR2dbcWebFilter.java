@@ -72,6 +72,12 @@ import reactor.util.context.ContextView;
  *
  * <p>The unit of work is also stored as the exchange attribute {@link #UNIT_OF_WORK_ATTRIBUTE}, for code
  * that has the exchange but not the Reactor Context.
+ *
+ * <p><b>Cost.</b> A request that opens nothing takes no connection and ends at once (there is nothing to
+ * finish): per request, one object plays every role of the filter (the exchange the chain sees, the chain's
+ * subscriber, the response's {@code beforeCommit} action, the end's listener), next to the response decorator,
+ * the unit of work and its end; the {@link UnitOfWorkListener}'s report is built only when a listener is set
+ * (or debug logging is on), and the success headers are copied only when the request enters with some.
  */
 public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
 
