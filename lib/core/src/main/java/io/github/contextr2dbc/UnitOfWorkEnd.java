@@ -56,8 +56,21 @@ public final class UnitOfWorkEnd {
         void ended(Kind kind, boolean committed, @Nullable Throwable error);
     }
 
-    /** One waiting for the outcome: true if it passed the outcome on, or reported it itself. */
-    interface Waiter {
+    /**
+     * One waiting for the outcome without a {@link Mono} (an operator that is its own subscriber, like the
+     * WebFilter's request): told once, on the thread that ended the unit of work, possibly before the call that
+     * registered it returns. Must not throw.
+     */
+    public interface Waiter {
+
+        /**
+         * The end is over.
+         *
+         * @param error the end's failure, or null
+         * @return true if it passed the outcome on (or reported it itself); false if nobody received it (its
+         * caller is gone): a failure is then reported to {@link Operators#onErrorDropped}, unless another
+         * waiter took it
+         */
         boolean ended(@Nullable Throwable error);
     }
 
@@ -166,6 +179,26 @@ public final class UnitOfWorkEnd {
         decide(ROLLING_BACK, null, null);
     }
 
+    /**
+     * Like {@link #commit(Function)}, telling {@code waiter} instead of a subscriber (for operators that end a
+     * unit of work with no {@code Mono} per call): decides the commit unless the end is decided, then tells
+     * {@code waiter} the outcome once the end is over (at once, on this thread, if it already is, or if the unit
+     * of work has nothing to commit or release).
+     */
+    public void commit(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit,
+            Waiter waiter) {
+        if (!decide(COMMITTING, beforeCommit, waiter)) {
+            await(waiter);
+        }
+    }
+
+    /** Like {@link #rollback()}, telling {@code waiter}: see {@link #commit(Function, Waiter)}. */
+    public void rollback(Waiter waiter) {
+        if (!decide(ROLLING_BACK, null, waiter)) {
+            await(waiter);
+        }
+    }
+
     // ---- package-private: the operators of inNewUnitOfWork ----
 
     /**
@@ -200,8 +233,11 @@ public final class UnitOfWorkEnd {
         return true;
     }
 
-    /** Tells {@code waiter} the outcome once known (at once if it is). */
-    void await(Waiter waiter) {
+    /**
+     * Like {@link #outcome()}, telling {@code waiter}: the outcome of the end once decided (by someone else)
+     * and over; at once, on this thread, if it is.
+     */
+    public void await(Waiter waiter) {
         for (;;) {
             Object current = this.waiters;
             if (current == ENDED) {

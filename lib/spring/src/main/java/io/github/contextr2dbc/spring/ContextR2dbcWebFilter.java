@@ -13,8 +13,10 @@ import org.springframework.web.reactive.result.method.RequestMappingInfoHandlerM
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
-import reactor.util.context.Context;
+import reactor.core.publisher.Operators;
+import reactor.util.context.ContextView;
 
 /**
  * Makes every request a {@linkplain UnitOfWork unit of work} and finishes it by the response status.
@@ -70,6 +72,12 @@ import reactor.util.context.Context;
  *
  * <p>The unit of work is also stored as the exchange attribute {@link #UNIT_OF_WORK_ATTRIBUTE}, for code
  * that has the exchange but not the Reactor Context.
+ *
+ * <p><b>Cost.</b> A request that opens nothing takes no connection and ends at once (there is nothing to
+ * finish): per request, one object plays every role of the filter (the exchange the chain sees, the chain's
+ * subscriber, the response's {@code beforeCommit} action, the end's listener), next to the response decorator,
+ * the unit of work and its end; the {@link UnitOfWorkListener}'s report is built only when a listener is set
+ * (or debug logging is on), and the success headers are copied only when the request enters with some.
  */
 public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
 
@@ -131,35 +139,64 @@ public final class ContextR2dbcWebFilter implements WebFilter, Ordered {
      */
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-        return Mono.deferContextual(context -> {
-            if (UnitOfWork.find(context).isPresent() || Boolean.TRUE.equals(exchange.getAttribute(SKIP_ATTRIBUTE))) {
-                return chain.filter(exchange);
-            }
-            OptOutRoutes routes = this.optOutRoutes;
-            if (routes != null && routes.optedOut(exchange)) {
-                return chain.filter(exchange);
-            }
-            return inUnitOfWork(exchange, chain, Context.of(context));
-        });
+        return new Filtered(this, exchange, chain);
     }
 
-    private Mono<Void> inUnitOfWork(ServerWebExchange exchange, WebFilterChain chain, Context context) {
-        RequestUnitOfWork request = new RequestUnitOfWork(UnitOfWork.create(), exchange.getResponse(), this.policy,
-                this.beforeCommit, this.listener, context);
-        exchange.getAttributes().put(UNIT_OF_WORK_ATTRIBUTE, request.unitOfWork());
-        exchange.getResponse().beforeCommit(request::beforeResponseCommit);
-        SuccessHeaders successHeaders = SuccessHeaders.of(exchange.getResponse());
-        ServerWebExchange decorated = exchange.mutate()
-                .response(new UnitOfWorkResponse(exchange.getResponse(), request, this.holdLimit))
-                .build();
-        return Mono.usingWhen(
-                        Mono.just(request),
-                        started -> chain.filter(decorated).contextWrite(started.unitOfWork().bind()),
-                        RequestUnitOfWork::afterHandler,
-                        RequestUnitOfWork::afterError,
-                        RequestUnitOfWork::afterCancel)
-                // an error response will replace the one prepared: it must not describe the lost success
-                .doOnError(error -> successHeaders.restore());
+    /** Whether this request runs without a unit of work of this filter's: see the class comment. */
+    private boolean skips(ServerWebExchange exchange, ContextView context) {
+        if (UnitOfWork.find(context).isPresent() || Boolean.TRUE.equals(exchange.getAttribute(SKIP_ATTRIBUTE))) {
+            return true;
+        }
+        OptOutRoutes routes = this.optOutRoutes;
+        return routes != null && routes.optedOut(exchange);
+    }
+
+    CommitPolicy policy() {
+        return this.policy;
+    }
+
+    @Nullable
+    Function<? super DbSession, ? extends Publisher<Void>> beforeCommit() {
+        return this.beforeCommit;
+    }
+
+    UnitOfWorkListener listener() {
+        return this.listener;
+    }
+
+    /**
+     * The filter's {@code Mono} for one request: decides at subscription (the caller's Context is known then)
+     * whether the request gets a unit of work; if so, the {@link RequestUnitOfWork} runs the chain and ends it.
+     */
+    private static final class Filtered extends Mono<Void> {
+
+        private final ContextR2dbcWebFilter filter;
+
+        private final ServerWebExchange exchange;
+
+        private final WebFilterChain chain;
+
+        Filtered(ContextR2dbcWebFilter filter, ServerWebExchange exchange, WebFilterChain chain) {
+            this.filter = filter;
+            this.exchange = exchange;
+            this.chain = chain;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super Void> actual) {
+            Mono<Void> unfiltered;
+            try {
+                if (!this.filter.skips(this.exchange, actual.currentContext())) {
+                    new RequestUnitOfWork(this.exchange, this.filter, actual, this.filter.holdLimit).run(this.chain);
+                    return;
+                }
+                unfiltered = this.chain.filter(this.exchange);
+            } catch (Throwable error) {
+                Operators.error(actual, Operators.onOperatorError(error, actual.currentContext()));
+                return;
+            }
+            unfiltered.subscribe(actual);
+        }
     }
 
     @Override
