@@ -1,6 +1,7 @@
 package io.github.contextr2dbc;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.Function;
 
 import io.r2dbc.spi.Connection;
@@ -45,8 +46,16 @@ abstract class SessionTransaction {
 
     final SerialQueue queue = new SerialQueue();
 
-    /** Hooks registered outside any atomic block, for the session's own transaction. */
-    final CommitHooks hooks = new CommitHooks();
+    private static final AtomicReferenceFieldUpdater<SessionTransaction, CommitHooks> HOOKS =
+            AtomicReferenceFieldUpdater.newUpdater(SessionTransaction.class, CommitHooks.class, "hooks");
+
+    /**
+     * Hooks registered outside any atomic block, for the session's own transaction: null until the first
+     * one is registered ({@link #hooksToRegister()}; most sessions have none, and a unit of work waiting for
+     * its connection kept the empty holder all the same), never replaced once created.
+     */
+    @Nullable
+    volatile CommitHooks hooks;
 
     volatile SessionOptions options;
 
@@ -98,6 +107,34 @@ abstract class SessionTransaction {
     SessionTransaction(Database database) {
         this.database = database;
         this.options = database.sessionOptions();
+    }
+
+    // ---- hooks outside any atomic block ----
+
+    /** The holder of the hooks outside any block, created by the first registration (race-free). */
+    final CommitHooks hooksToRegister() {
+        CommitHooks current = this.hooks;
+        if (current == null) {
+            current = new CommitHooks();
+            if (!HOOKS.compareAndSet(this, null, current)) {
+                current = this.hooks;
+            }
+        }
+        return current;
+    }
+
+    /** Drops the hooks outside any block (their transaction rolled back or failed to commit). */
+    final void clearHooks() {
+        CommitHooks current = this.hooks;
+        if (current != null) {
+            current.clear();
+        }
+    }
+
+    /** Takes the on-commit hooks outside any block (the transaction committed). */
+    final List<CommitHooks.OnCommit> takeOnCommitHooks() {
+        CommitHooks current = this.hooks;
+        return current == null ? List.of() : current.takeOnCommit();
     }
 
     // ---- what the atomic-block layer answers ----
@@ -239,11 +276,11 @@ abstract class SessionTransaction {
         leaveAllBlocks(); // none is running: forgets savepoints still pending
         return commitTransaction(current.connection)
                 .onErrorResume(failure -> {
-                    this.hooks.clear();
+                    clearHooks();
                     return current.release().onErrorResume(SuppressedFailure.into(failure)).then(Mono.error(failure));
                 })
                 .then(Mono.defer(() -> {
-                    this.committedHooks = this.hooks.takeOnCommit();
+                    this.committedHooks = takeOnCommitHooks();
                     return current.release();
                 }))
                 .thenReturn(Boolean.TRUE);
@@ -254,7 +291,7 @@ abstract class SessionTransaction {
         return Mono.defer(() -> {
             Lease current = this.lease;
             if (current == null || !this.transactionOpen) {
-                this.committedHooks = this.hooks.takeOnCommit();
+                this.committedHooks = takeOnCommitHooks();
                 return Mono.just(false);
             }
             return this.beginAnswered ? commitOpen(current)
@@ -275,17 +312,17 @@ abstract class SessionTransaction {
             resetTransaction();
             return commitTransaction(current.connection)
                     .then(Mono.fromCallable(() -> {
-                        this.committedHooks = this.hooks.takeOnCommit();
+                        this.committedHooks = takeOnCommitHooks();
                         return true;
                     }))
-                    .doOnError(failure -> this.hooks.clear());
+                    .doOnError(failure -> clearHooks());
         });
     }
 
     /** Rolls back the open transaction, keeping the connection; its hooks are dropped. */
     Mono<Boolean> rollbackInTurn() {
         return Mono.defer(() -> {
-            this.hooks.clear();
+            clearHooks();
             Lease current = this.lease;
             boolean open = current != null && this.transactionOpen;
             resetTransaction(); // with no transaction open, nothing can be aborted either
@@ -306,7 +343,7 @@ abstract class SessionTransaction {
             this.lease = null;
             leaveAllBlocks();
             if (this.transactionOpen) {
-                this.hooks.clear();
+                clearHooks();
                 resetTransaction();
                 Mono<Boolean> rollback = afterBegin().then(ControlStatement.run(current.connection, "ROLLBACK"))
                         .thenReturn(true);
