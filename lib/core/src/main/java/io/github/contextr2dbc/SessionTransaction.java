@@ -170,25 +170,26 @@ abstract class SessionTransaction {
             if (current != null) {
                 return onConnection(current.connection, work, context);
             }
-            return acquireInTurn().flatMapMany(connection -> onConnection(connection, work, context));
+            return acquireInTurn(work);
         });
     }
 
     /**
      * Acquires the session's connection (it has none) and stores it. The acquisition finishes (and stores
      * the connection) even if the statement is cancelled, and the operation's turn is held until then, so
-     * that the session's next operation sees the connection and releases it.
+     * that the session's next operation sees the connection and releases it. Then {@code work} runs on it
+     * (as {@link #onConnection}), in the same subscriber ({@link SessionAcquisition}).
      */
-    private Mono<Connection> acquireInTurn() {
+    private <T> Flux<T> acquireInTurn(Function<? super Connection, ? extends Publisher<T>> work) {
         if (this.ended) {
-            return Mono.error(new IllegalStateException("The unit of work of this session of database '"
+            return Flux.error(new IllegalStateException("The unit of work of this session of database '"
                     + this.database.name() + "' has ended: run statements before it finishes, or start a new "
                     + "one (UnitOfWork.inNewUnitOfWork)"));
         }
         // where a session's connection is acquired: the hold first, then the acquisition, run to its end
         SerialQueue.Hold hold = this.queue.holdTurn();
-        return new SessionAcquisition(this, hold,
-                this.database.runtime().acquire(DatabaseRuntime.Cancellation.CALLER_NEVER_CANCELS));
+        return new SessionAcquisition<>(this, hold,
+                this.database.runtime().acquire(DatabaseRuntime.Cancellation.CALLER_NEVER_CANCELS), work);
     }
 
     /** The acquisition has ended with {@code acquired}: the session's connection from now on. */
@@ -196,7 +197,8 @@ abstract class SessionTransaction {
         this.lease = acquired;
     }
 
-    private <T> Flux<T> onConnection(Connection connection, Function<? super Connection, ? extends Publisher<T>> work,
+    /** {@code work} on the session's connection, in its transaction ({@code BEGIN} and savepoints first). */
+    <T> Flux<T> onConnection(Connection connection, Function<? super Connection, ? extends Publisher<T>> work,
             ContextView context) {
         if (!this.transactionOpen) {
             // BEGIN's answer comes before the statement's; should it fail, that failure is the statement's error
