@@ -188,8 +188,7 @@ abstract class SessionTransaction {
         }
         // where a session's connection is acquired: the hold first, then the acquisition, run to its end
         SerialQueue.Hold hold = this.queue.holdTurn();
-        return new SessionAcquisition<>(this, hold,
-                this.database.runtime().acquire(DatabaseRuntime.Cancellation.CALLER_NEVER_CANCELS), work);
+        return new SessionAcquisition<>(this, hold, work);
     }
 
     /** The acquisition has ended with {@code acquired}: the session's connection from now on. */
