@@ -75,7 +75,8 @@
  * never cancelled; the outcome is relayed once ({@code Operators.MonoSubscriber})</td></tr>
  * <tr><td>{@code SerialQueue} / {@code SerialTask}</td><td>one object per operation, subscriber of the work
  * and subscription of the caller; lock-free, field updaters instead of {@code AtomicInteger}s (the next
- * steps, to 7 921 B)</td><td>one turn at a time ({@code wip}); the turn ends just before the terminal signal
+ * steps, to 7 921 B); a session is its own queue (it extends {@code SerialQueue}: −16 B per session)</td><td>one
+ * turn at a time ({@code wip}); the turn ends just before the terminal signal
  * goes on, the next task starts after it; starting never nests (drain loop); a hold keeps the turn until
  * dropped, exactly once</td></tr>
  * <tr><td>{@code SessionAcquisition}</td><td>the first statement acquires in its own turn with one subscriber
