@@ -39,8 +39,14 @@ final class CommitHooks {
         this.onCommit.add(new OnCommit(hook, robust));
     }
 
-    /** Moves every hook of {@code child} here, after the ones already here (a block released into its parent). */
-    void adopt(CommitHooks child) {
+    /**
+     * Moves every hook of {@code child} here, after the ones already here (a block released into its parent);
+     * null (a session's holder not created yet: no hook) moves nothing.
+     */
+    void adopt(@Nullable CommitHooks child) {
+        if (child == null) {
+            return;
+        }
         List<Mono<Void>> before;
         List<OnCommit> after;
         synchronized (child) {
@@ -82,6 +88,11 @@ final class CommitHooks {
 
     synchronized boolean isEmpty() {
         return this.beforeCommit == null && this.onCommit == null;
+    }
+
+    /** Whether {@code hooks} holds none (null: a holder not created yet). */
+    static boolean isEmpty(@Nullable CommitHooks hooks) {
+        return hooks == null || hooks.isEmpty();
     }
 
     /**

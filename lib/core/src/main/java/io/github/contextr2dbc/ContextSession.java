@@ -113,7 +113,7 @@ final class ContextSession extends AtomicBlocks implements DbSession {
      * A failing hook or check vetoes: the transaction is rolled back and the failure is the error.
      */
     Mono<Void> commitWithHooks(Mono<Void> extraCheck) {
-        Mono<Void> checks = this.transactionOpen ? extraCheck.then(this.hooks.runBeforeCommit()) : Mono.empty();
+        Mono<Void> checks = this.transactionOpen ? extraCheck.then(runBeforeCommitHooks()) : Mono.empty();
         return Uncancellable.run("Commit on", this.database.name(), checks
                 .onErrorResume(veto -> this.queue.runMono(this::rollbackInTurn).then()
                         .onErrorResume(SuppressedFailure.into(veto))
@@ -218,7 +218,7 @@ final class ContextSession extends AtomicBlocks implements DbSession {
 
     /** Whether there is nothing to finish: no connection, no transaction, no hooks, no operation running or waiting. */
     boolean isDormant() {
-        return this.lease == null && !this.transactionOpen && this.queue.isIdle() && this.hooks.isEmpty()
+        return this.lease == null && !this.transactionOpen && this.queue.isIdle() && CommitHooks.isEmpty(this.hooks)
                 && this.committedHooks.isEmpty();
     }
 
@@ -241,16 +241,18 @@ final class ContextSession extends AtomicBlocks implements DbSession {
      * can be added while the session commits, so a false answer before the commit holds after it.
      */
     boolean hasHooks() {
-        return !this.hooks.isEmpty() || !this.committedHooks.isEmpty();
+        return !CommitHooks.isEmpty(this.hooks) || !this.committedHooks.isEmpty();
     }
 
     boolean hasBeforeCommitHooks() {
-        return this.hooks.hasBeforeCommit();
+        CommitHooks current = this.hooks;
+        return current != null && current.hasBeforeCommit();
     }
 
     /** The before-commit hooks of the session's own transaction (outside atomic blocks), taken and run. */
     Mono<Void> runBeforeCommitHooks() {
-        return this.hooks.runBeforeCommit();
+        CommitHooks current = this.hooks;
+        return current == null ? Mono.empty() : current.runBeforeCommit();
     }
 
     // ---- for the session-aware connection (see SessionConnection) ----
@@ -301,14 +303,14 @@ final class ContextSession extends AtomicBlocks implements DbSession {
             if (!this.transactionOpen) {
                 return runAtOnce;
             }
-            register.accept(this.hooks);
+            register.accept(hooksToRegister());
             return Mono.empty();
         }
         return this.queue.runMono(() -> {
             if (!this.transactionOpen) {
                 return Mono.just(Boolean.TRUE);
             }
-            register.accept(this.hooks);
+            register.accept(hooksToRegister());
             return Mono.<Boolean>empty();
         }).flatMap(runNow -> runAtOnce);
     }

@@ -8,16 +8,11 @@ import java.util.function.Function;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Result;
-import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Schedulers;
-import reactor.util.context.Context;
 
 /**
  * What a {@link Database} does at run time (the handle and its builder hold the configuration): acquiring
@@ -40,8 +35,8 @@ final class DatabaseRuntime {
     enum Cancellation {
 
         /**
-         * The caller never cancels the acquisition (a session runs it to its end and stores the connection,
-         * see {@link SessionAcquisition}): the generation is given back on error only.
+         * The caller never cancels the acquisition: the generation is given back on error only (the same
+         * steps as a session's acquisition, which {@link SessionAcquisition} makes in its own subscriber).
          */
         CALLER_NEVER_CANCELS,
 
@@ -108,10 +103,9 @@ final class DatabaseRuntime {
      * {@code cancellation} says
      */
     Mono<Lease> acquire(Cancellation cancellation) {
-        // a session's acquisition is one subscriber (SessionLease), not defer + map +
-        // onErrorResume: it is what a unit of work keeps while it waits for a connection
-        Mono<Lease> acquire = cancellation == Cancellation.CALLER_NEVER_CANCELS ? new SessionLease(this)
-                : Mono.defer(() -> acquireFromCurrent(cancellation));
+        // a session acquires through SessionAcquisition instead (the same steps in the subscriber that then
+        // runs its statement: it is what a unit of work keeps while it waits for a connection)
+        Mono<Lease> acquire = Mono.defer(() -> acquireFromCurrent(cancellation));
         Function<? super Database, ? extends Mono<Void>> beforeSession = this.database.settings().beforeSession;
         return beforeSession == null ? acquire : Mono.defer(() -> beforeSession.apply(this.database)).then(acquire);
     }
@@ -130,13 +124,14 @@ final class DatabaseRuntime {
                 (ignored, error) -> entered.leave(), PoolGeneration::leave);
     }
 
-    private Lease leased(Connection connection, PoolGeneration from) {
+    /** {@code connection}, acquired from {@code from}, as a counted lease. */
+    Lease leased(Connection connection, PoolGeneration from) {
         this.acquisitions.incrementAndGet();
         return new Lease(connection, from);
     }
 
     /** The current pool generation, entered (the caller must {@link PoolGeneration#leave() leave} it). */
-    private PoolGeneration enterCurrent() {
+    PoolGeneration enterCurrent() {
         for (;;) {
             PoolGeneration current = this.generation.get();
             if (current.enter()) {
@@ -197,116 +192,8 @@ final class DatabaseRuntime {
                         : Mono.from(connection.setAutoCommit(true))));
     }
 
-    /**
-     * {@code acquireFromCurrent(CALLER_NEVER_CANCELS)} as one subscriber. On subscription:
-     * fails if the database is closed, else enters the current generation and subscribes its acquisition
-     * (through the database's connection source). The connection becomes a {@link Lease} (counted); an error
-     * leaves the generation first, then goes on (the leave's own failure instead, as {@code onErrorResume} did).
-     */
-    private static final class SessionLease extends Mono<Lease> {
-
-        private final DatabaseRuntime runtime;
-
-        SessionLease(DatabaseRuntime runtime) {
-            this.runtime = runtime;
-        }
-
-        @Override
-        public void subscribe(CoreSubscriber<? super Lease> actual) {
-            if (this.runtime.closed) {
-                Operators.error(actual, this.runtime.closedError());
-                return;
-            }
-            PoolGeneration entered = this.runtime.enterCurrent();
-            Mono<Connection> connection;
-            try {
-                connection = this.runtime.database.acquireThroughSource(entered);
-            } catch (Throwable error) {
-                Operators.error(actual, error);
-                return;
-            }
-            connection.subscribe(new Leasing(actual, this.runtime, entered));
-        }
-    }
-
-    /** The subscriber of {@link SessionLease}'s pool acquisition. */
-    private static final class Leasing extends Operators.MonoSubscriber<Connection, Lease> {
-
-        private final DatabaseRuntime runtime;
-
-        private final PoolGeneration entered;
-
-        @Nullable
-        private Subscription upstream;
-
-        @Nullable
-        private Lease leased;
-
-        Leasing(CoreSubscriber<? super Lease> actual, DatabaseRuntime runtime, PoolGeneration entered) {
-            super(actual);
-            this.runtime = runtime;
-            this.entered = entered;
-        }
-
-        @Override
-        public void onSubscribe(Subscription subscription) {
-            if (Operators.validate(this.upstream, subscription)) {
-                this.upstream = subscription;
-                this.actual.onSubscribe(this);
-                subscription.request(Long.MAX_VALUE);
-            }
-        }
-
-        @Override
-        public void onNext(Connection connection) {
-            this.leased = this.runtime.leased(connection, this.entered);
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            Context context = this.actual.currentContext();
-            this.entered.leave().subscribe(new OutcomeSubscriber(context) {
-                @Override
-                public void onError(Throwable leaveFailure) {
-                    Leasing.this.actual.onError(leaveFailure);
-                }
-
-                @Override
-                public void onComplete() {
-                    Leasing.this.actual.onError(error);
-                }
-            });
-        }
-
-        @Override
-        public void onComplete() {
-            Lease lease = this.leased;
-            if (lease != null) {
-                this.leased = null;
-                complete(lease);
-            } else {
-                this.actual.onComplete();
-            }
-        }
-
-        @Override
-        @Nullable
-        @SuppressWarnings("rawtypes") // Scannable declares scanUnsafe(Attr) with the raw type
-        public Object scanUnsafe(Attr key) {
-            return key == Attr.PARENT ? this.upstream : super.scanUnsafe(key);
-        }
-
-        @Override
-        public void cancel() {
-            super.cancel();
-            Subscription subscription = this.upstream;
-            if (subscription != null) {
-                subscription.cancel();
-            }
-        }
-    }
-
-    private IllegalStateException closedError() {
+    /** The error of an acquisition from a closed database. */
+    IllegalStateException closedError() {
         return new IllegalStateException("Database '" + name() + "' is closed: no new connections are handed "
                 + "out. Build a new Database, or stop using this one after close()");
     }

@@ -36,8 +36,11 @@ import reactor.core.publisher.Mono;
  * <p>Each operation's subscription follows the Reactive Streams rules: {@code request(n <= 0)} cancels
  * the operation and signals an {@link IllegalArgumentException} (§3.9); after a cancel, nothing more is
  * signalled (late values are discarded, a late error goes to {@link reactor.core.publisher.Operators#onErrorDropped}).
+ *
+ * <p>A session is its own queue ({@link SessionTransaction} extends this class, its {@code queue} is itself):
+ * one object less per session, which a unit of work waiting for its connection keeps.
  */
-final class SerialQueue {
+class SerialQueue {
 
     private static final AtomicIntegerFieldUpdater<SerialQueue> WIP =
             AtomicIntegerFieldUpdater.newUpdater(SerialQueue.class, "wip");

@@ -1,6 +1,7 @@
 package io.github.contextr2dbc;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.Function;
 
 import io.r2dbc.spi.Connection;
@@ -14,8 +15,8 @@ import reactor.util.context.ContextView;
 /**
  * The transaction layer of a session: the connection it acquires and releases, the pipelined {@code BEGIN},
  * and the steps that finish the transaction (commit, rollback, release). {@link AtomicBlocks} adds the
- * atomic-block stack on top, and {@link ContextSession} the public {@link DbSession} methods; the three
- * layers make one object (a session costs one allocation, not three).
+ * atomic-block stack on top, and {@link ContextSession} the public {@link DbSession} methods; with the
+ * {@link SerialQueue} it extends, the layers make one object (a session costs one allocation, not four).
  *
  * <p>Every method whose name ends in {@code InTurn} is a step that runs inside the current turn of the
  * session's {@link SerialQueue} (its caller is a task of that queue), so the state below is only read and
@@ -39,14 +40,23 @@ import reactor.util.context.ContextView;
  * Whether the {@code BEGIN} in flight has been answered is tracked apart ({@code beginAnswered}); finishing
  * steps wait for that answer ({@link #afterBegin()}), so that the driver knows the transaction is open.
  */
-abstract class SessionTransaction {
+abstract class SessionTransaction extends SerialQueue {
 
     final Database database;
 
-    final SerialQueue queue = new SerialQueue();
+    /** The session's queue: the session itself (see {@link SerialQueue}; one object less per session). */
+    final SerialQueue queue = this;
 
-    /** Hooks registered outside any atomic block, for the session's own transaction. */
-    final CommitHooks hooks = new CommitHooks();
+    private static final AtomicReferenceFieldUpdater<SessionTransaction, CommitHooks> HOOKS =
+            AtomicReferenceFieldUpdater.newUpdater(SessionTransaction.class, CommitHooks.class, "hooks");
+
+    /**
+     * Hooks registered outside any atomic block, for the session's own transaction: null until the first
+     * one is registered ({@link #hooksToRegister()}; most sessions have none, and a unit of work waiting for
+     * its connection kept the empty holder all the same), never replaced once created.
+     */
+    @Nullable
+    volatile CommitHooks hooks;
 
     volatile SessionOptions options;
 
@@ -100,6 +110,34 @@ abstract class SessionTransaction {
         this.options = database.sessionOptions();
     }
 
+    // ---- hooks outside any atomic block ----
+
+    /** The holder of the hooks outside any block, created by the first registration (race-free). */
+    final CommitHooks hooksToRegister() {
+        CommitHooks current = this.hooks;
+        if (current == null) {
+            current = new CommitHooks();
+            if (!HOOKS.compareAndSet(this, null, current)) {
+                current = this.hooks;
+            }
+        }
+        return current;
+    }
+
+    /** Drops the hooks outside any block (their transaction rolled back or failed to commit). */
+    final void clearHooks() {
+        CommitHooks current = this.hooks;
+        if (current != null) {
+            current.clear();
+        }
+    }
+
+    /** Takes the on-commit hooks outside any block (the transaction committed). */
+    final List<CommitHooks.OnCommit> takeOnCommitHooks() {
+        CommitHooks current = this.hooks;
+        return current == null ? List.of() : current.takeOnCommit();
+    }
+
     // ---- what the atomic-block layer answers ----
 
     /** Whether an atomic block is running on the session. */
@@ -133,25 +171,25 @@ abstract class SessionTransaction {
             if (current != null) {
                 return onConnection(current.connection, work, context);
             }
-            return acquireInTurn().flatMapMany(connection -> onConnection(connection, work, context));
+            return acquireInTurn(work);
         });
     }
 
     /**
      * Acquires the session's connection (it has none) and stores it. The acquisition finishes (and stores
      * the connection) even if the statement is cancelled, and the operation's turn is held until then, so
-     * that the session's next operation sees the connection and releases it.
+     * that the session's next operation sees the connection and releases it. Then {@code work} runs on it
+     * (as {@link #onConnection}), in the same subscriber ({@link SessionAcquisition}).
      */
-    private Mono<Connection> acquireInTurn() {
+    private <T> Flux<T> acquireInTurn(Function<? super Connection, ? extends Publisher<T>> work) {
         if (this.ended) {
-            return Mono.error(new IllegalStateException("The unit of work of this session of database '"
+            return Flux.error(new IllegalStateException("The unit of work of this session of database '"
                     + this.database.name() + "' has ended: run statements before it finishes, or start a new "
                     + "one (UnitOfWork.inNewUnitOfWork)"));
         }
         // where a session's connection is acquired: the hold first, then the acquisition, run to its end
         SerialQueue.Hold hold = this.queue.holdTurn();
-        return new SessionAcquisition(this, hold,
-                this.database.runtime().acquire(DatabaseRuntime.Cancellation.CALLER_NEVER_CANCELS));
+        return new SessionAcquisition<>(this, hold, work);
     }
 
     /** The acquisition has ended with {@code acquired}: the session's connection from now on. */
@@ -159,7 +197,8 @@ abstract class SessionTransaction {
         this.lease = acquired;
     }
 
-    private <T> Flux<T> onConnection(Connection connection, Function<? super Connection, ? extends Publisher<T>> work,
+    /** {@code work} on the session's connection, in its transaction ({@code BEGIN} and savepoints first). */
+    <T> Flux<T> onConnection(Connection connection, Function<? super Connection, ? extends Publisher<T>> work,
             ContextView context) {
         if (!this.transactionOpen) {
             // BEGIN's answer comes before the statement's; should it fail, that failure is the statement's error
@@ -239,11 +278,11 @@ abstract class SessionTransaction {
         leaveAllBlocks(); // none is running: forgets savepoints still pending
         return commitTransaction(current.connection)
                 .onErrorResume(failure -> {
-                    this.hooks.clear();
+                    clearHooks();
                     return current.release().onErrorResume(SuppressedFailure.into(failure)).then(Mono.error(failure));
                 })
                 .then(Mono.defer(() -> {
-                    this.committedHooks = this.hooks.takeOnCommit();
+                    this.committedHooks = takeOnCommitHooks();
                     return current.release();
                 }))
                 .thenReturn(Boolean.TRUE);
@@ -254,7 +293,7 @@ abstract class SessionTransaction {
         return Mono.defer(() -> {
             Lease current = this.lease;
             if (current == null || !this.transactionOpen) {
-                this.committedHooks = this.hooks.takeOnCommit();
+                this.committedHooks = takeOnCommitHooks();
                 return Mono.just(false);
             }
             return this.beginAnswered ? commitOpen(current)
@@ -275,17 +314,17 @@ abstract class SessionTransaction {
             resetTransaction();
             return commitTransaction(current.connection)
                     .then(Mono.fromCallable(() -> {
-                        this.committedHooks = this.hooks.takeOnCommit();
+                        this.committedHooks = takeOnCommitHooks();
                         return true;
                     }))
-                    .doOnError(failure -> this.hooks.clear());
+                    .doOnError(failure -> clearHooks());
         });
     }
 
     /** Rolls back the open transaction, keeping the connection; its hooks are dropped. */
     Mono<Boolean> rollbackInTurn() {
         return Mono.defer(() -> {
-            this.hooks.clear();
+            clearHooks();
             Lease current = this.lease;
             boolean open = current != null && this.transactionOpen;
             resetTransaction(); // with no transaction open, nothing can be aborted either
@@ -306,7 +345,7 @@ abstract class SessionTransaction {
             this.lease = null;
             leaveAllBlocks();
             if (this.transactionOpen) {
-                this.hooks.clear();
+                clearHooks();
                 resetTransaction();
                 Mono<Boolean> rollback = afterBegin().then(ControlStatement.run(current.connection, "ROLLBACK"))
                         .thenReturn(true);

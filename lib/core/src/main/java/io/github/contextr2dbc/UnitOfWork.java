@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
@@ -50,8 +50,15 @@ public final class UnitOfWork {
     /** Marks a unit of work that has {@linkplain #close() ended} (compared by identity). */
     private static final ContextSession[] ENDED = new ContextSession[0];
 
-    /** The sessions, ordered by {@link Database#order()}; replaced (copy on write) when one is added. */
-    private final AtomicReference<ContextSession[]> sessions = new AtomicReference<>(NONE);
+    private static final AtomicReferenceFieldUpdater<UnitOfWork, ContextSession[]> SESSIONS =
+            AtomicReferenceFieldUpdater.newUpdater(UnitOfWork.class, ContextSession[].class, "sessions");
+
+    /**
+     * The sessions, ordered by {@link Database#order()}; replaced (copy on write) when one is added, by
+     * compare-and-set through {@link #SESSIONS} (a field updater, not an {@code AtomicReference}: one object
+     * less per unit of work).
+     */
+    private volatile ContextSession[] sessions = NONE;
 
     /** Routing: the sessions the unit of work had when it was closed, for reading their commit LSNs. */
     private volatile ContextSession[] closedWith = NONE;
@@ -152,7 +159,7 @@ public final class UnitOfWork {
             throw new IllegalArgumentException("session(db) needs a Database");
         }
         for (;;) {
-            ContextSession[] current = this.sessions.get();
+            ContextSession[] current = this.sessions;
             if (current == ENDED) {
                 throw new IllegalStateException("This unit of work has ended (it was closed); database '" + db.name()
                         + "' cannot be used in it any more. Do the work before the unit of work finishes, or start a "
@@ -164,7 +171,7 @@ public final class UnitOfWork {
                 }
             }
             ContextSession created = new ContextSession(db);
-            if (this.sessions.compareAndSet(current, UnitOfWorkFinish.inserted(current, created))) {
+            if (SESSIONS.compareAndSet(this, current, UnitOfWorkFinish.inserted(current, created))) {
                 return created;
             }
         }
@@ -176,7 +183,7 @@ public final class UnitOfWork {
      */
     @Nullable
     ContextSession existingSession(Database db) {
-        ContextSession[] current = this.sessions.get();
+        ContextSession[] current = this.sessions;
         for (ContextSession session : current == ENDED ? this.closedWith : current) {
             if (session.database() == db) {
                 return session;
@@ -187,18 +194,18 @@ public final class UnitOfWork {
 
     /** Routing: the sessions now, or those it had when it ended. */
     ContextSession[] sessionsEvenEnded() {
-        ContextSession[] current = this.sessions.get();
+        ContextSession[] current = this.sessions;
         return current == ENDED ? this.closedWith : current;
     }
 
     /** The sessions created so far, in finishing order (empty once the unit of work has ended). */
     public List<DbSession> sessions() {
-        return List.of(this.sessions.get());
+        return List.of(this.sessions);
     }
 
     /** Whether the unit of work has {@linkplain #close() ended}. */
     public boolean isEnded() {
-        return this.sessions.get() == ENDED;
+        return this.sessions == ENDED;
     }
 
     // ---- finishing ----
@@ -235,7 +242,7 @@ public final class UnitOfWork {
     /** {@link #commit(Function)} now: null if there is nothing to commit (every session dormant). */
     @Nullable
     Mono<Void> commitStep(@Nullable Function<? super DbSession, ? extends Publisher<Void>> beforeCommit) {
-        return UnitOfWorkFinish.commit(this.sessions.get(), beforeCommit);
+        return UnitOfWorkFinish.commit(this.sessions, beforeCommit);
     }
 
     /**
@@ -247,7 +254,7 @@ public final class UnitOfWork {
      */
     public Mono<Void> rollback() {
         return Mono.defer(() -> {
-            ContextSession[] all = this.sessions.get();
+            ContextSession[] all = this.sessions;
             return UnitOfWorkFinish.allDormant(all) ? Mono.empty()
                     : Uncancellable.run("Rollback of", "a unit of work",
                             UnitOfWorkFinish.finishAll(all, 0, null, Finish.ROLLBACK));
@@ -271,7 +278,7 @@ public final class UnitOfWork {
     /** {@link #close()} now: ends the unit of work; null if no session had anything to finish. */
     @Nullable
     Mono<Void> closeStep() {
-        ContextSession[] all = this.sessions.getAndSet(ENDED);
+        ContextSession[] all = SESSIONS.getAndSet(this, ENDED);
         if (all == ENDED) {
             return null;
         }
@@ -344,6 +351,6 @@ public final class UnitOfWork {
 
     @Override
     public String toString() {
-        return "UnitOfWork" + Arrays.toString(this.sessions.get());
+        return "UnitOfWork" + Arrays.toString(this.sessions);
     }
 }

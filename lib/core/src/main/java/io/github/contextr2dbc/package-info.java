@@ -75,12 +75,19 @@
  * never cancelled; the outcome is relayed once ({@code Operators.MonoSubscriber})</td></tr>
  * <tr><td>{@code SerialQueue} / {@code SerialTask}</td><td>one object per operation, subscriber of the work
  * and subscription of the caller; lock-free, field updaters instead of {@code AtomicInteger}s (the next
- * steps, to 7 921 B)</td><td>one turn at a time ({@code wip}); the turn ends just before the terminal signal
+ * steps, to 7 921 B); a session is its own queue (it extends {@code SerialQueue}: −16 B per session)</td><td>one
+ * turn at a time ({@code wip}); the turn ends just before the terminal signal
  * goes on, the next task starts after it; starting never nests (drain loop); a hold keeps the turn until
  * dropped, exactly once</td></tr>
  * <tr><td>{@code SessionAcquisition}</td><td>the first statement acquires in its own turn with one subscriber
- * that stores the lease and drops the hold</td><td>the acquisition is never cancelled; the lease is stored
- * before the hold is dropped, so the next operation always sees it</td></tr>
+ * that runs the {@code beforeSession} hook, enters the pool generation, makes the connection a counted lease,
+ * stores it, drops the hold and then relays the statement run on it (it was, with {@code SessionLease}, four
+ * objects kept while a unit of work waits for its connection: {@code flatMapMany} + its lambda, the relay and
+ * the lease subscriber; retained per waiting unit of work 1 086 → 990 B in two steps, see
+ * {@code bench/README.md})</td><td>the hook and the acquisition are never cancelled; the generation is entered
+ * on subscription and left before an acquisition error goes on; the lease is stored before the hold is
+ * dropped, so the next operation always sees it; the hold is dropped exactly once; the statement is made only
+ * if not cancelled by then, and requests made before it are kept for it</td></tr>
  * <tr><td>{@code PipelinedAnswer}</td><td>{@code BEGIN} and {@code SAVEPOINT} pipelined ahead of the
  * statement: two round trips instead of three (1.11–1.18× raw with one unit of work at a time)</td><td>never
  * cancelled; a failure is noted on the session (the transaction is aborted) and {@code BEGIN}'s answer
@@ -88,12 +95,6 @@
  * <tr><td>{@code AcquireTimeout}</td><td>r2dbc-pool's {@code maxAcquireTime} schedules a timer per acquisition:
  * 1.3 KB and ~4 µs each; only an acquisition that waits is timed here</td><td>the phase is decided once
  * (connection, timeout or cancel); a connection arriving after the timeout or a cancel is released at
- * once</td></tr>
- * <tr><td>{@code DatabaseRuntime.SessionLease}</td><td>a session's acquisition as one subscriber instead of
- * {@code defer} + {@code map} + {@code onErrorResume}: it is what a unit of work keeps while it waits for a
- * connection (retained per waiting unit of work 1 438 → 1 110 B with the other cuts of that round, see
- * {@code bench/README.md})</td><td>used only where the caller never cancels; the generation is entered on
- * subscription and left before an acquisition error goes on; the connection becomes a counted lease
  * once</td></tr>
  * <tr><td>{@code UnitOfWorkEnd}</td><td>the one end of a unit of work for whoever opened it:
  * {@code inNewUnitOfWork(Mono)}, {@code inNewUnitOfWork(Flux)} and the Spring WebFilter (before, three

@@ -2,6 +2,7 @@ package io.github.contextr2dbc;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
@@ -10,6 +11,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
+import reactor.test.util.RaceTestUtils;
 
 import static io.github.contextr2dbc.UnitOfWork.dbSession;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,6 +72,43 @@ class UnitOfWorkContextTest {
         assertThat(this.db.poolMetrics()).isEmpty();
         // finishing a unit of work whose sessions never connected touches nothing either
         StepVerifier.create(unitOfWork.commit().then(unitOfWork.rollback())).verifyComplete();
+        assertThat(this.db.acquisitions()).isZero();
+    }
+
+    /**
+     * The sessions array is replaced by compare-and-set (a field updater): racing first requests for two
+     * databases both land, racing requests for one database get one session, and a session created while
+     * the unit of work closes is either refused or seen by the close (never created behind its back).
+     */
+    @Test
+    void racingSessionRequestsAndCloseHaveOneWinner() {
+        Database other = Database.builder("other").connectionFactory(NEVER_USED).build();
+        for (int i = 0; i < 2_000; i++) {
+            UnitOfWork unitOfWork = UnitOfWork.create();
+            AtomicReference<DbSession> first = new AtomicReference<>();
+            AtomicReference<DbSession> second = new AtomicReference<>();
+            AtomicReference<DbSession> third = new AtomicReference<>();
+            RaceTestUtils.race(() -> first.set(unitOfWork.session(this.db)),
+                    () -> second.set(unitOfWork.session(this.db)), () -> third.set(unitOfWork.session(other)));
+            assertThat(first.get()).isSameAs(second.get());
+            assertThat(unitOfWork.sessions()).containsExactly(first.get(), third.get());
+
+            UnitOfWork closing = UnitOfWork.create();
+            AtomicReference<DbSession> created = new AtomicReference<>();
+            RaceTestUtils.race(() -> {
+                try {
+                    created.set(closing.session(this.db));
+                } catch (IllegalStateException refused) {
+                    assertThat(refused).hasMessageContaining("has ended");
+                }
+            }, () -> closing.close().subscribe());
+            assertThat(closing.isEnded()).isTrue();
+            if (created.get() != null) {
+                assertThat(closing.sessionsEvenEnded()).containsExactly((ContextSession) created.get());
+            } else {
+                assertThat(closing.sessionsEvenEnded()).isEmpty();
+            }
+        }
         assertThat(this.db.acquisitions()).isZero();
     }
 
