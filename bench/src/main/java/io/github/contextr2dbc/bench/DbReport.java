@@ -34,6 +34,8 @@ final class DbReport {
         Map<String, Map<String, List<Map<Integer, Double>>>> rates = new LinkedHashMap<>();
         Map<String, List<Double>> acquisitions = new LinkedHashMap<>();
         Map<String, List<double[]>> wire = new LinkedHashMap<>();
+        // workload|conc|variant -> {units, client ns, server ns} summed over every slice of every run
+        Map<String, double[]> cpu = new LinkedHashMap<>();
         for (int r = 0; r < runs.size(); r++) {
             Tsv.Run run = runs.get(r);
             for (String[] row : run.rows("rate")) {
@@ -49,18 +51,28 @@ final class DbReport {
                 acquisitions.computeIfAbsent(row[0] + "|" + row[1] + "|" + row[2], k -> new ArrayList<>())
                         .add(Double.parseDouble(row[3]));
             }
+            for (String[] row : run.rows("cpu")) {
+                double[] sums = cpu.computeIfAbsent(row[0] + "|" + row[1] + "|" + row[2], k -> new double[3]);
+                for (int i = 0; i < 3; i++) {
+                    sums[i] += Double.parseDouble(row[4 + i]);
+                }
+            }
             for (String[] row : run.rows("wire")) {
                 wire.computeIfAbsent(row[0] + "|" + row[1], k -> new ArrayList<>()).add(new double[] {
                     Double.parseDouble(row[2]), Double.parseDouble(row[3]) + Double.parseDouble(row[4])});
             }
         }
+        boolean withCpu = !cpu.isEmpty();
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "%d JVM run(s). ops/s: median over every round of every run (the runs' "
                 + "medians, min..max). **context / this**: paired per round, median over every round (the runs' "
                 + "medians, min..max). Round trips and statements (simple queries + extended-protocol syncs) per unit "
-                + "of work, counted on the wire one unit of work at a time.%n%n", runs.size()));
+                + "of work, counted on the wire one unit of work at a time.%s%n%n", runs.size(), withCpu
+                ? " CPU µs per unit of work: this JVM (client) and the two PostgreSQL servers (every process of "
+                        + "both), summed over every slice of every run." : ""));
         md.append("| workload | conc | variant | ops/s | runs' medians | **context / this** | runs' ratios "
-                + "| round trips | statements | acquisitions |\n|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| round trips | statements | acquisitions |" + (withCpu ? " client CPU µs | server CPU µs |" : "")
+                + "\n|---|---|---|---|---|---|---|---|---|---|" + (withCpu ? "---|---|" : "") + "\n");
         for (Map.Entry<String, Map<String, List<Map<Integer, Double>>>> group : rates.entrySet()) {
             String[] key = group.getKey().split("\\|");
             String workload = key[0];
@@ -95,7 +107,9 @@ final class DbReport {
                         ? InterleavedComparison.label(InterleavedComparison.Workload.EMPTY_UNIT_OF_WORK,
                                 Variant.Kind.of(variant.getKey()))
                         : variant.getKey();
-                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.0f..%.0f | %s | %s | %s | %s | %s |%n",
+                double[] spent = cpu.get(workload + "|" + key[1] + "|" + variant.getKey());
+                md.append(String.format(Locale.ROOT,
+                        "| %s | %s | %s | %.0f | %.0f..%.0f | %s | %s | %s | %s | %s |%s%n",
                         workload, key[1], label, Tsv.median(all), Tsv.min(runMedians), Tsv.max(runMedians),
                         self ? "" : String.format(Locale.ROOT, "**%.2f**", Tsv.median(ratios)),
                         self ? "" : String.format(Locale.ROOT, "%.2f..%.2f", Tsv.min(runRatios), Tsv.max(runRatios)),
@@ -104,7 +118,9 @@ final class DbReport {
                         counts.isEmpty() ? "" : String.format(Locale.ROOT, "%.2f",
                                 Tsv.median(counts.stream().map(c -> c[1]).toList())),
                         String.format(Locale.ROOT, "%.3f", Tsv.median(acquisitions.getOrDefault(
-                                workload + "|" + key[1] + "|" + variant.getKey(), List.of())))));
+                                workload + "|" + key[1] + "|" + variant.getKey(), List.of()))),
+                        !withCpu ? "" : spent == null ? "  |  |" : String.format(Locale.ROOT, " %.1f | %.1f |",
+                                spent[1] / 1e3 / spent[0], spent[2] / 1e3 / spent[0])));
                 if (!self && !workload.equals(InterleavedComparison.Workload.EMPTY_UNIT_OF_WORK.label)
                         && references.contains(variant.getKey())) {
                     chart.add(new Ratio(workload + ", " + key[1] + " in flight", "context / " + variant.getKey(),

@@ -34,6 +34,11 @@ import reactor.core.publisher.Mono;
  * (defaults: {@value #DEFAULT_ROUNDS} rounds of {@value #DEFAULT_SLICE_MS} ms per variant, for each
  * workload and concurrency: about 8 minutes). {@code -Dbench.out=file.tsv} also writes every slice's rate
  * and the wire counts as tab-separated rows, which {@link BenchRound} merges over several JVM runs.
+ *
+ * <p>For a narrower look (a profile of one gap, say): {@code -Dbench.workloads=insert} (labels, comma-separated),
+ * {@code -Dbench.concurrency=64}, {@code -Dbench.kinds=context,raw-pipelined} (without context, no ratios),
+ * {@code -Dbench.wire=false} skips the counting pass, {@code -Dbench.wire.concurrency=64} counts the wire with
+ * that many units of work in flight.
  */
 public final class InterleavedComparison {
 
@@ -115,21 +120,33 @@ public final class InterleavedComparison {
                 rounds, sliceMillis, BenchSettings.POOL_SIZE, batch(),
                 BenchSettings.AcquireTimeoutMode.current().name().toLowerCase(Locale.ROOT), seed, seed));
         tsv.row("seed", seed);
-        wireCounts(database, out, tsv);
+        if (!"false".equals(System.getProperty("bench.wire"))) {
+            wireCounts(database, out, tsv);
+        }
         Map<Variant.Kind, Variant> variants = new EnumMap<>(Variant.Kind.class);
         List<Double> contextToReference = new ArrayList<>();
+        CpuClock cpu = CpuClock.of(database.pair());
         try {
             for (Variant.Kind kind : Variant.Kind.values()) {
                 Variant variant = Variant.create(kind, database);
                 variants.put(kind, variant);
                 Trial.warmUpPool(variant);
             }
-            out.accept(String.format(Locale.ROOT, "%-19s %4s %-22s %12s %18s %10s %18s %9s", "workload", "conc",
-                    "variant", "median ops/s", "min..max ops/s", "ctx/this", "min..max ctx/this", "acq/op"));
+            out.accept(String.format(Locale.ROOT, "%-19s %4s %-22s %12s %18s %10s %18s %9s %10s %10s", "workload",
+                    "conc", "variant", "median ops/s", "min..max ops/s", "ctx/this", "min..max ctx/this", "acq/op",
+                    "client us", "server us"));
             for (Workload workload : Workload.values()) {
+                if (!selected("bench.workloads", workload.label)) {
+                    continue;
+                }
                 for (int concurrency : new int[] {1, 64}) {
-                    contextToReference.add(compare(workload, concurrency, workload.kinds(), variants, rounds,
-                            sliceMillis, random, out, tsv));
+                    if (!selected("bench.concurrency", Integer.toString(concurrency))) {
+                        continue;
+                    }
+                    List<Variant.Kind> kinds = new ArrayList<>(workload.kinds());
+                    kinds.removeIf(kind -> !selected("bench.kinds", kind.label()));
+                    contextToReference.add(compare(workload, concurrency, kinds, variants, rounds,
+                            sliceMillis, random, cpu, out, tsv));
                 }
             }
         } finally {
@@ -177,21 +194,25 @@ public final class InterleavedComparison {
 
     /** Round trips, Q, S, P per unit of work of {@code unitOfWork}, one at a time, after as many for warm-up. */
     private static double[] count(WireCounter wire, IntFunction<Mono<?>> unitOfWork) {
-        Load.run(WIRE_UNITS, 1, unitOfWork);
+        int concurrency = Integer.getInteger("bench.wire.concurrency", 1);
+        int count = WIRE_UNITS * concurrency;
+        Load.run(count, concurrency, unitOfWork);
         wire.reset();
-        Load.run(WIRE_UNITS, 1, unitOfWork);
-        double units = WIRE_UNITS;
+        Load.run(count, concurrency, unitOfWork);
+        double units = count;
         return new double[] {wire.roundTrips.get() / units, wire.simpleQueries.get() / units,
             wire.syncs.get() / units, wire.parses.get() / units};
     }
 
     private static double compare(Workload workload, int concurrency, List<Variant.Kind> kinds,
-            Map<Variant.Kind, Variant> variants, int rounds, int sliceMillis, Random random, Consumer<String> out,
-            TsvOut tsv) {
+            Map<Variant.Kind, Variant> variants, int rounds, int sliceMillis, Random random, CpuClock cpu,
+            Consumer<String> out, TsvOut tsv) {
         int n = kinds.size();
         double[][] rates = new double[n][rounds];
         long[] acquisitions = new long[n];
         long[] units = new long[n];
+        long[] clientNanos = new long[n];
+        long[] serverNanos = new long[n];
         for (int k = 0; k < n; k++) {
             // warm-up: one slice each, not counted
             slice(variants.get(kinds.get(k)), workload, concurrency, sliceMillis);
@@ -205,11 +226,18 @@ public final class InterleavedComparison {
             for (int k : order) {
                 Variant variant = variants.get(kinds.get(k));
                 long before = variant.acquisitions();
+                long clientBefore = CpuClock.client();
+                long serverBefore = cpu.servers();
                 long[] result = slice(variant, workload, concurrency, sliceMillis);
+                long client = CpuClock.client() - clientBefore;
+                long server = cpu.servers() - serverBefore;
                 rates[k][round] = result[0] * 1e9 / result[1];
                 acquisitions[k] += variant.acquisitions() - before;
                 units[k] += result[0];
+                clientNanos[k] += client;
+                serverNanos[k] += server;
                 tsv.row("rate", workload.label, concurrency, kinds.get(k).label(), round, rates[k][round]);
+                tsv.row("cpu", workload.label, concurrency, kinds.get(k).label(), round, result[0], client, server);
             }
         }
         int context = kinds.indexOf(Variant.Kind.CONTEXT);
@@ -217,7 +245,7 @@ public final class InterleavedComparison {
         for (int k = 0; k < n; k++) {
             double[] ratios = new double[rounds];
             for (int round = 0; round < rounds; round++) {
-                ratios[round] = rates[context][round] / rates[k][round];
+                ratios[round] = context < 0 ? Double.NaN : rates[context][round] / rates[k][round];
             }
             double[] sorted = rates[k].clone();
             Arrays.sort(sorted);
@@ -227,12 +255,12 @@ public final class InterleavedComparison {
             }
             double acquisitionsPerUnit = (double) acquisitions[k] / units[k];
             tsv.row("acquisitions", workload.label, concurrency, kinds.get(k).label(), acquisitionsPerUnit);
-            out.accept(String.format(Locale.ROOT, "%-19s %4d %-22s %12.0f %18s %10s %18s %9.3f", workload.label,
-                    concurrency, label(workload, kinds.get(k)), median(sorted),
+            out.accept(String.format(Locale.ROOT, "%-19s %4d %-22s %12.0f %18s %10s %18s %9.3f %10.1f %10.1f",
+                    workload.label, concurrency, label(workload, kinds.get(k)), median(sorted),
                     String.format(Locale.ROOT, "%.0f..%.0f", sorted[0], sorted[rounds - 1]),
                     k == context ? "" : String.format(Locale.ROOT, "%.2f", median(ratios)),
                     k == context ? "" : String.format(Locale.ROOT, "%.2f..%.2f", ratios[0], ratios[rounds - 1]),
-                    acquisitionsPerUnit));
+                    acquisitionsPerUnit, clientNanos[k] / 1e3 / units[k], serverNanos[k] / 1e3 / units[k]));
         }
         return contextToReference;
     }
@@ -251,6 +279,12 @@ public final class InterleavedComparison {
             now = System.nanoTime();
         } while (now < end);
         return new long[] {count, now - start};
+    }
+
+    /** Whether the comma-separated system property {@code property} is unset or names {@code value}. */
+    private static boolean selected(String property, String value) {
+        String names = System.getProperty(property, "");
+        return names.isEmpty() || Arrays.asList(names.split(",")).contains(value);
     }
 
     static double median(double[] sorted) {

@@ -149,6 +149,11 @@ class QuickModeIT {
         assertThat(lines).hasSize(2 + 2 + slices + savepointVariants + 1 + 2 * slices);
         assertThat(lines.get(1)).contains("seed");
         assertThat(rows).filteredOn(row -> row.startsWith("rate\t")).hasSize(2 * slices);
+        // every slice charged with its CPU: this JVM's always, the servers' (tick resolution) over the whole run
+        List<String[]> cpu = rows.stream().filter(row -> row.startsWith("cpu\t")).map(row -> row.split("\t"))
+                .toList();
+        assertThat(cpu).hasSize(2 * slices).allSatisfy(row -> assertThat(Long.parseLong(row[6])).isPositive());
+        assertThat(cpu.stream().mapToLong(row -> Long.parseLong(row[7])).sum()).as("server CPU").isPositive();
         assertThat(lines).anySatisfy(line -> assertThat(line).contains("context (lazy)"))
                 .anySatisfy(line -> assertThat(line).contains("raw-pipelined (eager)"));
         // on the wire: BEGIN waits for its answer with raw code, goes with the statement when pipelined and with
