@@ -148,7 +148,8 @@ final class DbReport {
         for (Variant.Kind kind : Variant.Kind.values()) {
             ORDER.add(kind.label());
         }
-        ORDER.addAll(List.of("context-data", "tx-client", "tx-data"));
+        ORDER.addAll(List.of("context+own-loops", "raw-pipelined+shared-loops", "context-data", "tx-client",
+                "tx-data"));
     }
 
     /** The variants the chart compares context-r2dbc with. */

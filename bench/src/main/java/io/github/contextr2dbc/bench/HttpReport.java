@@ -30,7 +30,8 @@ final class HttpReport {
             }
             renamed.add(new Tsv.Run(run.name(), rows));
         }
-        return DbReport.markdown(renamed, chart, List.of("raw-pipelined", "context-data", "tx-client", "tx-data"))
+        return DbReport.markdown(renamed, chart, List.of("raw-pipelined", "raw-pipelined+shared-loops",
+                "context+own-loops", "tx-client", "tx-data"))
                 .replace("| workload | conc | variant |", "| route | clients | server |")
                 .replace("ops/s", "requests/s")
                 .replace("per unit of work, counted on the wire one unit of work at a time", "(not counted over HTTP)");
