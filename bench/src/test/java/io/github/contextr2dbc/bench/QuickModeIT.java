@@ -277,8 +277,9 @@ class QuickModeIT {
         // TransactionBenchmark: 2 workloads x 7 variants x 2 concurrencies; EmptyUnitOfWorkBenchmark: 5 x 2;
         // ContextMachineryBenchmark: 11 benchmarks + the routed and unrouted replica reads + the QuerySet and
         // hand-written point reads; WebFilterBenchmark: 3 routes x 3 variants x 2 concurrencies;
-        // RollbackPerTestBenchmark: 2 cleanups x 2 table counts
-        assertThat(results).hasSize(28 + 10 + 15 + 18 + 4);
+        // RollbackPerTestBenchmark: 2 cleanups x 2 table counts; WebFilterStubBenchmark: 4 request shapes x 3
+        // filters
+        assertThat(results).hasSize(28 + 10 + 15 + 18 + 4 + 12);
         for (RunResult result : results) {
             assertThat(result.getPrimaryResult().getScore())
                     .as(result.getParams().getBenchmark() + " " + result.getParams().getParam("variant"))
