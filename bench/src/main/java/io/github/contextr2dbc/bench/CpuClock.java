@@ -5,6 +5,8 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import io.github.contextr2dbc.launcher.DirectSql;
@@ -14,9 +16,9 @@ import io.github.contextr2dbc.launcher.PostgresPair;
  * CPU time spent so far by this JVM (the client) and by the pair's PostgreSQL servers (both postmasters and
  * every process they started: backends, WAL sender and receiver, the replica's replay), so that a slice can
  * be charged with the CPU its units of work cost on each side: on a machine where client and servers share
- * two cores, throughput hides which side a difference comes from. Linux only ({@code /proc}); elsewhere the
- * server side reads 0. Server times have the kernel's tick resolution (10 ms): meaningful summed over a slice
- * of thousands of units of work, not for one.
+ * two cores, throughput hides which side a difference comes from. Linux only ({@code /proc}), servers on this
+ * machine only (the launcher's local pair); elsewhere the server side reads 0. Server times have the kernel's
+ * tick resolution (10 ms): meaningful summed over a slice of thousands of units of work, not for one.
  */
 final class CpuClock {
 
@@ -34,7 +36,10 @@ final class CpuClock {
         String checkpointer = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'";
         long primary = parent(new DirectSql(pair.primaryUrl()).queryLong(checkpointer));
         long replica = parent(new DirectSql(pair.replicaUrl()).queryLong(checkpointer));
-        return new CpuClock(Set.of(primary, replica));
+        // a server not found in this machine's /proc (in a container, say) reads as -1: its CPU is not counted
+        Set<Long> postmasters = new HashSet<>(List.of(primary, replica));
+        postmasters.remove(-1L);
+        return new CpuClock(postmasters);
     }
 
     /** This JVM's CPU time so far, in nanoseconds. */
