@@ -192,7 +192,10 @@ public final class InterleavedComparison {
     /** The label of the read-update-savepoint block in the wire table (counted there, timed in ScalingCurve). */
     static final String SAVEPOINT_LABEL = "read+update+savepoint";
 
-    /** Round trips, Q, S, P per unit of work of {@code unitOfWork}, one at a time, after as many for warm-up. */
+    /**
+     * Round trips, Q, S, P per unit of work of {@code unitOfWork}, one at a time (or as many in flight as
+     * {@code -Dbench.wire.concurrency} says), after as many for warm-up.
+     */
     private static double[] count(WireCounter wire, IntFunction<Mono<?>> unitOfWork) {
         int concurrency = Integer.getInteger("bench.wire.concurrency", 1);
         int count = WIRE_UNITS * concurrency;
