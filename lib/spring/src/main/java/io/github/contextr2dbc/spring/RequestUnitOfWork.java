@@ -87,7 +87,7 @@ final class RequestUnitOfWork extends ServerWebExchangeDecorator
     /** The caller's Context with the unit of work in it: the handler chain's Context. */
     private final Context context;
 
-    private final UnitOfWorkEnd end;
+    final UnitOfWorkEnd end;
 
     /** The response as it came: its status decides, its headers are put back on an error. */
     private final ServerHttpResponse response;
@@ -120,7 +120,7 @@ final class RequestUnitOfWork extends ServerWebExchangeDecorator
 
     private volatile boolean vetoed;
 
-    private volatile boolean streaming;
+    volatile boolean streaming;
 
     /** The sessions as the work left them, noted when the end was decided (if {@link #reported}). */
     private List<Database> connected = List.of();
@@ -319,17 +319,22 @@ final class RequestUnitOfWork extends ServerWebExchangeDecorator
     }
 
     /** Whether the response's status commits, by the policy (no status yet is a 200). */
-    private boolean commits() {
+    boolean commits() {
         HttpStatusCode status = this.response.getStatusCode();
         return this.filter.policy().commits(status != null ? status : HttpStatus.OK);
     }
 
     /** The filter's before-commit check, watched: its error is the veto. Null for none. */
     @Nullable
-    private Function<? super DbSession, ? extends Publisher<Void>> vetoable() {
+    Function<? super DbSession, ? extends Publisher<Void>> vetoable() {
         Function<? super DbSession, ? extends Publisher<Void>> check = this.filter.beforeCommit();
         return check == null ? null
                 : session -> Flux.defer(() -> check.apply(session)).doOnError(error -> this.vetoed = true);
+    }
+
+    /** The response commits with a status that rolls back: the reason reported, unless one was noted first. */
+    void rollingBackByStatus() {
+        ROLLBACK_REASON.compareAndSet(this, null, Outcome.ROLLED_BACK_STATUS);
     }
 
     // ---- the end's listener: the report ----
@@ -371,7 +376,8 @@ final class RequestUnitOfWork extends ServerWebExchangeDecorator
     private void report(Finished finished) {
         if (log.isDebugEnabled()) {
             log.debug("Unit of work finished: {} (connected: {}, never connected: {}) after {} ms", finished.outcome(),
-                    names(finished.connected()), names(finished.unconnected()), finished.duration().toMillis());
+                    finished.connected().stream().map(Database::name).toList(),
+                    finished.unconnected().stream().map(Database::name).toList(), finished.duration().toMillis());
         }
         try {
             this.filter.listener().finished(finished);
@@ -380,88 +386,8 @@ final class RequestUnitOfWork extends ServerWebExchangeDecorator
         }
     }
 
-    private static List<String> names(List<Database> databases) {
-        List<String> names = new ArrayList<>(databases.size());
-        for (Database database : databases) {
-            names.add(database.name());
-        }
-        return names;
-    }
-
     @Override
     public String toString() {
         return "RequestUnitOfWork{" + this.end + ", " + getDelegate() + "}";
-    }
-
-    /**
-     * The response's {@code beforeCommit} action, subscribed when the response commits: finish by status (the
-     * commit done before the status is sent), unless the body is streamed or the end was decided elsewhere.
-     */
-    private static final class ResponseCommit extends Mono<Void> {
-
-        private final RequestUnitOfWork request;
-
-        ResponseCommit(RequestUnitOfWork request) {
-            this.request = request;
-        }
-
-        @Override
-        public void subscribe(CoreSubscriber<? super Void> actual) {
-            RequestUnitOfWork request = this.request;
-            UnitOfWorkEnd end = request.end;
-            boolean decidedElsewhere = end.decided() != null;
-            if (!decidedElsewhere && request.streaming) {
-                Operators.complete(actual);
-                return;
-            }
-            Told told = new Told(actual, decidedElsewhere);
-            actual.onSubscribe(told);
-            if (decidedElsewhere) {
-                end.await(told);
-            } else if (request.commits()) {
-                end.commit(request.vetoable(), told);
-            } else {
-                ROLLBACK_REASON.compareAndSet(request, null, Outcome.ROLLED_BACK_STATUS);
-                end.rollback(told);
-            }
-        }
-    }
-
-    /** One subscriber of a {@link ResponseCommit} told the outcome; its cancel only detaches it. */
-    private static final class Told implements Subscription, UnitOfWorkEnd.Waiter {
-
-        private final CoreSubscriber<? super Void> actual;
-
-        /** The end was decided by another path, which reports its failure: complete whatever the outcome. */
-        private final boolean quiet;
-
-        private volatile boolean cancelled;
-
-        Told(CoreSubscriber<? super Void> actual, boolean quiet) {
-            this.actual = actual;
-            this.quiet = quiet;
-        }
-
-        @Override
-        public void request(long n) {
-        }
-
-        @Override
-        public void cancel() {
-            this.cancelled = true;
-        }
-
-        @Override
-        public boolean ended(@Nullable Throwable error) {
-            if (this.cancelled) {
-                return false;
-            }
-            if (error != null && !this.quiet) {
-                this.actual.onError(error);
-            } else {
-                this.actual.onComplete();
-            }
-            return true;
-        }
     }
 }
